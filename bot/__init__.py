@@ -1,0 +1,1 @@
+"""Runtime glue of PCN desk and the pure helpers shared by actions, channel and dashboard."""

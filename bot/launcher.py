@@ -1,0 +1,103 @@
+"""Starts the whole desk: database migrations, model, action server, Rasa server,
+the demo web page with the chat, and the Streamlit desk. Ctrl-C stops everything.
+
+Used by `make run`. Every process gets the same environment (bot/settings.py).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Dict, List
+
+from bot.content import REPO_ROOT
+from bot.settings import MODEL_NAME, MODELS_DIR, environment
+from bot.train import train
+
+PY = sys.executable
+
+
+def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
+    rasa_port, actions_port = env["PCN_RASA_PORT"], env["PCN_ACTIONS_PORT"]
+    web_port, dashboard_port = env["PCN_WEB_PORT"], env["PCN_DASHBOARD_PORT"]
+    endpoints = "endpoints.production.yml" if env.get("PCN_REDIS_HOST") else "endpoints.yml"
+    rasa = [
+        PY, "-m", "rasa", "run", "--model", str(MODELS_DIR / f"{MODEL_NAME}.tar.gz"),
+        "--port", rasa_port, "--endpoints", endpoints, "--credentials", "credentials.yml",
+        "--cors", env.get("PCN_CORS_ORIGINS", f"http://localhost:{web_port} http://127.0.0.1:{web_port}"),
+    ]
+    if env.get("PCN_RASA_TOKEN"):  # the HTTP API (tracker, events) only with a token
+        rasa += ["--enable-api", "--auth-token", env["PCN_RASA_TOKEN"]]
+    return {
+        "actions": [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
+        "rasa": rasa,
+        "web": [PY, "-m", "bot.webserver", "--port", web_port],
+        "dashboard": [
+            PY, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", dashboard_port,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        ],
+    }
+
+
+def wait_for(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except Exception:
+            time.sleep(1)
+    return False
+
+
+def main() -> int:
+    env = environment()
+    os.chdir(REPO_ROOT)
+    subprocess.run([PY, "-m", "db", "upgrade"], env=env, check=True)
+    if env.get("PCN_DEMO", "1") == "1":
+        # Demo mode (the default of `make run`): synthetic enquiries and demo accounts.
+        subprocess.run([PY, "-m", "db.demo", "--if-empty"], env=env, check=False)
+    if train() != 0:
+        print("Training failed: see the messages above.", file=sys.stderr)
+        return 1
+
+    children = {name: subprocess.Popen(cmd, env=env) for name, cmd in processes(env).items()}
+
+    def stop(*_: object) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.terminate()
+        for child in children.values():
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+    rasa_url = f"http://localhost:{env['PCN_RASA_PORT']}"
+    if wait_for(rasa_url + "/", timeout=180):
+        print(
+            "\nPCN desk is running:\n"
+            f"  chat on the demo PCN page  http://localhost:{env['PCN_WEB_PORT']}/  (English: /en/)\n"
+            f"  agent console and bilan    http://localhost:{env['PCN_DASHBOARD_PORT']}/\n"
+            f"  Rasa REST channel          {rasa_url}/webhooks/rest/webhook\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+    try:
+        while all(child.poll() is None for child in children.values()):
+            time.sleep(1)
+        dead = [name for name, child in children.items() if child.poll() is not None]
+        print(f"Stopped because a process exited: {', '.join(dead)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Rasa tracker store configured from one SQLAlchemy URL (the desk database).
+
+endpoints.yml::
+
+    tracker_store:
+      type: bot.tracker_store.UrlSQLTrackerStore
+      url: ${PCN_DATABASE_URL}
+
+Rasa 3.6 instantiates custom stores as
+``cls(host=store.url, domain=..., event_broker=..., **store.kwargs)``
+(``rasa.core.tracker_store._load_from_module_name_in_endpoint_config``). The
+stock ``SQLTrackerStore`` would split the URL into dialect/host/db and, when
+the database is down at start-up, retry forever. This subclass:
+
+* takes the whole URL (``host`` or ``url``; default ``PCN_DATABASE_URL`` /
+  the SQLite file ``data/pcn.db``): ``sqlite:////abs/path.db``,
+  ``sqlite:///relative.db`` and ``postgresql://user:pw@host:5432/db`` all work;
+* builds its engine like the rest of the desk (``db.session``: 2 s connect
+  timeout and pre-ping on PostgreSQL, WAL and a busy timeout on SQLite, so the
+  Rasa server, the action server and the console can share one SQLite file);
+* tries to create Rasa's ``events`` table a bounded number of times and, if
+  the database is down, starts anyway and creates it on first successful use.
+  At run time Rasa wraps every store in ``FailSafeTrackerStore``, which falls
+  back to memory when a call fails, so the assistant keeps answering.
+
+The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py).
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from typing import Any, Dict, Generator, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+
+logger = logging.getLogger(__name__)
+
+# SQLTrackerStore arguments that describe the URL piecewise: meaningless here.
+_IGNORED_KWARGS = ("dialect", "port", "db", "username", "password", "login_db", "query")
+
+
+def _display(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "<invalid url>"
+
+
+class UrlSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` from a single SQLAlchemy URL."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        url: Optional[Text] = None,
+        connect_retries: int = 3,
+        retry_delay: float = 1.0,
+        **kwargs: Dict[Text, Any],
+    ) -> None:
+        from db.session import new_engine
+        from db.settings import get_database_url
+
+        for name in _IGNORED_KWARGS:
+            if kwargs.pop(name, None) is not None:
+                logger.warning("tracker store: '%s' is ignored, give a full 'url'", name)
+        database_url = url or host
+        if not database_url or "://" not in str(database_url):
+            if database_url:
+                logger.warning("tracker store: %r is not a URL, using PCN_DATABASE_URL", database_url)
+            database_url = get_database_url()
+        self.url = str(database_url)
+        # Rasa's own code uses the 1.x Query API: keep a non-"future" engine for it.
+        self.engine = new_engine(self.url, future=False)
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._tables_ready = False
+        self._tables_lock = threading.Lock()
+        logger.debug("tracker store on %s", _display(self.url))
+
+        for attempt in range(1, max(1, int(connect_retries)) + 1):
+            if self._ensure_tables():
+                break
+            if attempt < connect_retries:
+                time.sleep(retry_delay)
+        if not self._tables_ready:
+            logger.error(
+                "tracker store: database %s unreachable at start-up; conversations are "
+                "kept in memory until it is back",
+                _display(self.url),
+            )
+        TrackerStore.__init__(self, domain, event_broker, **kwargs)
+
+    def _ensure_tables(self) -> bool:
+        if self._tables_ready:
+            return True
+        with self._tables_lock:
+            if self._tables_ready:
+                return True
+            try:
+                self.Base.metadata.create_all(self.engine)
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.InterfaceError) as error:
+                # also raised when two processes create the table at the same time
+                try:
+                    ready = sa.inspect(self.engine).has_table(self.SQLEvent.__tablename__)
+                except sa.exc.SQLAlchemyError:
+                    ready = False
+                if not ready:
+                    logger.warning("tracker store: cannot create tables yet: %s", error)
+                    return False
+            self._tables_ready = True
+            return True
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Generator[sa.orm.Session, None, None]:
+        self._ensure_tables()
+        with super().session_scope() as session:
+            yield session

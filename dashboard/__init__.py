@@ -1,0 +1,1 @@
+"""PCN desk: Streamlit agent console and management bilan."""

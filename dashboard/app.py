@@ -1,0 +1,99 @@
+"""PCN desk — Streamlit entry point.
+
+    streamlit run dashboard/app.py --server.port 8501 --server.headless true
+
+with ``PCN_DATABASE_URL`` (default ``sqlite:///<repo>/data/pcn.db``).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard/ first
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import auth  # noqa: E402
+from dashboard.i18n import t  # noqa: E402
+
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    from db.settings import get_database_url
+
+    try:
+        return make_url(get_database_url()).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "PCN_DATABASE_URL"
+
+
+def database_status() -> str | None:
+    """None when the database answers and has the tables, else a message key."""
+    try:
+        from sqlalchemy import inspect, text
+
+        from db.session import get_engine
+
+        engine = get_engine()
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            names = set(inspect(conn).get_table_names())
+    except Exception:  # noqa: BLE001 - any driver/network error
+        return "db_unreachable"
+    if not {"tickets", "enquiries", "desk_users"} <= names:
+        return "db_not_migrated"
+    return None
+
+
+def main() -> None:
+    st.set_page_config(page_title=t("app_title", auth.lang()), page_icon="🇪🇺", layout="wide")
+    lg = st.session_state.setdefault("lang", "fr")
+
+    problem = database_status()
+    if problem:
+        st.title(t("app_title", lg))
+        st.error(t(problem, lg, url=_safe_url()))
+        st.stop()
+
+    if auth.demo_mode() and not st.session_state.get("_demo_users"):
+        from db.repositories.users import ensure_demo_users
+
+        ensure_demo_users()
+        st.session_state["_demo_users"] = True
+
+    user = auth.current_user()
+    if user is None:
+        from db.repositories.users import count_users
+
+        if count_users() == 0:
+            st.warning(t("no_users", lg))
+        auth.login_form()
+        st.stop()
+
+    defs = {
+        "tickets": st.Page(str(PAGES_DIR / "tickets.py"), title=t("page_tickets", lg), icon="📨", url_path="tickets"),
+        "bilan": st.Page(str(PAGES_DIR / "bilan.py"), title=t("page_bilan", lg), icon="📊", url_path="bilan"),
+        "admin": st.Page(str(PAGES_DIR / "admin.py"), title=t("page_admin", lg), icon="👥", url_path="admin"),
+    }
+    pages = [defs[name] for name in auth.allowed_pages(user["role"])]
+    nav = st.navigation(pages)
+
+    with st.sidebar:
+        st.caption(t("signed_in_as", lg, name=user["name"], role=user["role"]))
+        choice = st.radio(t("language", lg), ["fr", "en"], index=0 if lg == "fr" else 1,
+                          horizontal=True, key="lang_choice")
+        if choice != lg:
+            st.session_state["lang"] = choice
+            st.rerun()
+        if st.button(t("logout", lg), key="logout"):
+            auth.logout()
+            st.rerun()
+    nav.run()
+
+
+main()

@@ -1,0 +1,83 @@
+"""Outgoing e-mail of the desk (replies to requesters), over SMTP.
+
+Settings from the environment:
+
+``PCN_SMTP_HOST`` (required to send), ``PCN_SMTP_PORT`` (default 25, or 587
+with STARTTLS), ``PCN_SMTP_USER`` / ``PCN_SMTP_PASSWORD`` (optional login),
+``PCN_SMTP_FROM`` (sender address, default ``pcn@cleiss.fr``),
+``PCN_SMTP_STARTTLS`` (``1``/``true`` to upgrade the connection),
+``PCN_SMTP_TIMEOUT`` (seconds, default 10).
+"""
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid, formatdate
+from typing import Optional
+
+
+class MailNotConfigured(RuntimeError):
+    pass
+
+
+def _truthy(v: Optional[str]) -> bool:
+    return (v or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class SmtpSettings:
+    host: Optional[str]
+    port: int
+    user: Optional[str]
+    password: Optional[str]
+    sender: str
+    starttls: bool
+    timeout: float
+
+    @classmethod
+    def from_env(cls) -> "SmtpSettings":
+        starttls = _truthy(os.environ.get("PCN_SMTP_STARTTLS"))
+        port = os.environ.get("PCN_SMTP_PORT")
+        return cls(
+            host=os.environ.get("PCN_SMTP_HOST") or None,
+            port=int(port) if port else (587 if starttls else 25),
+            user=os.environ.get("PCN_SMTP_USER") or None,
+            password=os.environ.get("PCN_SMTP_PASSWORD") or None,
+            sender=os.environ.get("PCN_SMTP_FROM") or "pcn@cleiss.fr",
+            starttls=starttls,
+            timeout=float(os.environ.get("PCN_SMTP_TIMEOUT") or 10),
+        )
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+
+def build_message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "pcn.local")
+    msg.set_content(body)
+    return msg
+
+
+def send_mail(to: str, subject: str, body: str, settings: Optional[SmtpSettings] = None) -> None:
+    """Send one plain-text message; raises on any failure (the caller records it)."""
+    cfg = settings or SmtpSettings.from_env()
+    if not cfg.configured:
+        raise MailNotConfigured("PCN_SMTP_HOST is not set")
+    msg = build_message(cfg.sender, to, subject, body)
+    with smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout) as smtp:
+        smtp.ehlo()
+        if cfg.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if cfg.user:
+            smtp.login(cfg.user, cfg.password or "")
+        smtp.send_message(msg)

@@ -1,0 +1,360 @@
+"""The agent console's data: ticket queue, lifecycle, replies, notes, audit.
+
+Status lifecycle (``content/vocabularies.yml`` → ``ticket_statuses``)::
+
+    new ──claim/open──▶ open ──reply/wait──▶ waiting ──▶ open
+      └──────────────┴───────────────┴──────▶ resolved ──reopen──▶ open
+
+* category, profile (not ``UNK``) and origin country are required before
+  ``resolved``; they are corrected from the controlled lists only;
+* ``first_response_at`` is stamped by the first e-mail reply actually sent,
+  ``resolved_at`` by resolving (cleared by a reopen);
+* internal notes are never sent and never stamp a response time;
+* every view and change is written to ``ticket_audit``.
+
+Only the ``agent`` role works tickets; ``manager`` and ``admin`` read them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+import sqlalchemy as sa
+from sqlalchemy import func, or_, select
+
+from db import vocabularies as vocab
+from db.models import DeskUser, Ticket, TicketAudit, TicketMessage, utcnow
+from db.session import session_scope
+
+STATUSES = ("new", "open", "waiting", "resolved")
+TRANSITIONS = {
+    "new": {"open", "waiting", "resolved"},
+    "open": {"waiting", "resolved"},
+    "waiting": {"open", "resolved"},
+    "resolved": {"open"},
+}
+WORKING_ROLES = ("agent",)
+
+
+class DeskError(ValueError):
+    """A refused operation (message meant for the agent)."""
+
+
+class DeskPermissionError(PermissionError):
+    pass
+
+
+@dataclass
+class QueueFilter:
+    statuses: Iterable[str] = ()
+    categories: Iterable[str] = ()          # "" stands for "no category yet"
+    languages: Iterable[str] = ()
+    origin_groups: Iterable[str] = ()
+    min_age_hours: Optional[float] = None
+    assignee: Optional[str | int] = None    # None=all, "none"=unassigned, user id
+    text: str = ""
+    limit: int = 200
+    now: Optional[dt.datetime] = field(default=None, repr=False)
+
+
+def _conditions(f: QueueFilter, *, with_status: bool = True) -> list:
+    cond = []
+    if with_status and f.statuses:
+        cond.append(Ticket.status.in_(list(f.statuses)))
+    cats = list(f.categories or ())
+    if cats:
+        real = [c for c in cats if c]
+        parts = [Ticket.category.in_(real)] if real else []
+        if "" in cats:
+            parts.append(Ticket.category.is_(None))
+        cond.append(or_(*parts))
+    if f.languages:
+        cond.append(Ticket.language.in_(list(f.languages)))
+    if f.origin_groups:
+        cond.append(Ticket.origin_group.in_(list(f.origin_groups)))
+    if f.min_age_hours:
+        now = f.now or utcnow()
+        cond.append(Ticket.created_at <= now - dt.timedelta(hours=float(f.min_age_hours)))
+    if f.assignee == "none":
+        cond.append(Ticket.assignee_id.is_(None))
+    elif f.assignee not in (None, "", "all"):
+        cond.append(Ticket.assignee_id == int(f.assignee))
+    text = (f.text or "").strip()
+    if text:
+        like = f"%{text.lower()}%"
+        cond.append(or_(
+            func.lower(Ticket.reference).like(like),
+            func.lower(Ticket.contact_email).like(like),
+            func.lower(Ticket.question_text).like(like),
+            func.lower(sa.cast(Ticket.transcript, sa.Text)).like(like),
+        ))
+    return cond
+
+
+def list_tickets(f: Optional[QueueFilter] = None) -> list[dict]:
+    """The queue: oldest open work first (resolved last), at most ``f.limit`` rows."""
+    f = f or QueueFilter()
+    order_status = sa.case((Ticket.status == "resolved", 1), else_=0)
+    stmt = (
+        select(Ticket.id, Ticket.reference, Ticket.created_at, Ticket.updated_at, Ticket.status,
+               Ticket.category, Ticket.language, Ticket.origin_group, Ticket.origin_country,
+               Ticket.profile, Ticket.question_code, Ticket.question_text, Ticket.assignee_id,
+               DeskUser.display_name.label("assignee_name"), Ticket.first_response_at, Ticket.resolved_at)
+        .outerjoin(DeskUser, DeskUser.id == Ticket.assignee_id)
+        .where(*_conditions(f))
+        .order_by(order_status, Ticket.created_at, Ticket.id)
+        .limit(f.limit)
+    )
+    with session_scope() as s:
+        return [dict(r._mapping) for r in s.execute(stmt)]
+
+
+def status_counts(f: Optional[QueueFilter] = None) -> dict[str, int]:
+    """Tickets per status under the other filters (every status present, 0 if none)."""
+    f = f or QueueFilter()
+    stmt = select(Ticket.status, func.count()).where(*_conditions(f, with_status=False)).group_by(Ticket.status)
+    out = {s: 0 for s in STATUSES}
+    with session_scope() as s:
+        for status, n in s.execute(stmt):
+            out[status] = int(n)
+    return out
+
+
+def _audit(s, ticket_id: int, user_id: Optional[int], action: str, detail: Optional[dict] = None) -> None:
+    s.add(TicketAudit(ticket_id=ticket_id, user_id=user_id, action=action, detail=detail or {}, at=utcnow()))
+
+
+def _actor(s, user_id: int, *, work: bool = True) -> DeskUser:
+    user = s.get(DeskUser, user_id)
+    if user is None or not user.active:
+        raise DeskPermissionError("unknown or disabled user")
+    if work and user.role not in WORKING_ROLES:
+        raise DeskPermissionError(f"role {user.role!r} cannot work tickets")
+    return user
+
+
+def _ticket(s, ticket_id: int) -> Ticket:
+    t = s.get(Ticket, ticket_id, with_for_update=s.get_bind().dialect.name == "postgresql")
+    if t is None:
+        raise DeskError(f"no ticket {ticket_id}")
+    return t
+
+
+def _as_dict(t: Ticket) -> dict:
+    return {c.name: getattr(t, c.name) for c in Ticket.__table__.columns}
+
+
+def get_ticket(ticket_id: int, viewer_id: Optional[int], *, record_view: bool = True) -> Optional[dict]:
+    """The ticket with its messages and audit trail; the view itself is audited."""
+    with session_scope() as s:
+        t = s.get(Ticket, ticket_id)
+        if t is None:
+            return None
+        if record_view and viewer_id is not None:
+            _audit(s, t.id, viewer_id, "viewed")
+            s.flush()
+        out = _as_dict(t)
+        names = dict(s.execute(select(DeskUser.id, DeskUser.display_name)).all())
+        out["assignee_name"] = names.get(t.assignee_id)
+        out["messages"] = [
+            {"id": m.id, "created_at": m.created_at, "kind": m.kind, "author": names.get(m.author_id),
+             "subject": m.subject, "body": m.body, "email_status": m.email_status}
+            for m in s.scalars(select(TicketMessage).where(TicketMessage.ticket_id == t.id).order_by(TicketMessage.id))
+        ]
+        out["audit"] = audit_trail_in(s, t.id, names)
+        return out
+
+
+def get_ticket_by_reference(reference: str) -> Optional[int]:
+    with session_scope() as s:
+        return s.scalar(select(Ticket.id).where(Ticket.reference == reference.strip()))
+
+
+def audit_trail_in(s, ticket_id: int, names: Optional[dict] = None) -> list[dict]:
+    names = names if names is not None else dict(s.execute(select(DeskUser.id, DeskUser.display_name)).all())
+    return [
+        {"at": a.at, "user": names.get(a.user_id), "user_id": a.user_id, "action": a.action, "detail": a.detail}
+        for a in s.scalars(select(TicketAudit).where(TicketAudit.ticket_id == ticket_id).order_by(TicketAudit.id))
+    ]
+
+
+def audit_trail(ticket_id: int) -> list[dict]:
+    with session_scope() as s:
+        return audit_trail_in(s, ticket_id)
+
+
+def _set_status(s, t: Ticket, status: str, user_id: int) -> None:
+    if status not in STATUSES:
+        raise DeskError(f"unknown status {status!r}")
+    if status == t.status:
+        return
+    if status not in TRANSITIONS[t.status]:
+        raise DeskError(f"transition {t.status} → {status} not allowed")
+    if status == "resolved":
+        missing = missing_for_resolution(t)
+        if missing:
+            raise DeskError("required before resolving: " + ", ".join(missing))
+        t.resolved_at = utcnow()
+    elif t.status == "resolved":
+        t.resolved_at = None  # reopened: the resolution time will be the next one
+    _audit(s, t.id, user_id, "status", {"from": t.status, "to": status})
+    t.status = status
+    t.updated_at = utcnow()
+
+
+def missing_for_resolution(t) -> list[str]:
+    get = (lambda k: t.get(k)) if isinstance(t, dict) else (lambda k: getattr(t, k))
+    missing = []
+    if not get("category"):
+        missing.append("category")
+    if not get("profile") or get("profile") == "UNK":
+        missing.append("profile")
+    if not get("origin_country"):
+        missing.append("origin_country")
+    return missing
+
+
+def set_status(ticket_id: int, status: str, user_id: int) -> None:
+    with session_scope() as s:
+        _actor(s, user_id)
+        _set_status(s, _ticket(s, ticket_id), status, user_id)
+
+
+def reopen(ticket_id: int, user_id: int) -> None:
+    set_status(ticket_id, "open", user_id)
+
+
+def claim(ticket_id: int, user_id: int) -> None:
+    """Assign to oneself; a new ticket becomes open."""
+    with session_scope() as s:
+        _actor(s, user_id)
+        t = _ticket(s, ticket_id)
+        if t.assignee_id != user_id:
+            _audit(s, t.id, user_id, "claimed", {"from": t.assignee_id, "to": user_id})
+            t.assignee_id = user_id
+            t.updated_at = utcnow()
+        if t.status == "new":
+            _set_status(s, t, "open", user_id)
+
+
+def assign(ticket_id: int, assignee_id: Optional[int], user_id: int) -> None:
+    with session_scope() as s:
+        _actor(s, user_id)
+        if assignee_id is not None:
+            target = s.get(DeskUser, assignee_id)
+            if target is None or not target.active or target.role not in WORKING_ROLES:
+                raise DeskError("tickets can only be assigned to an active agent")
+        t = _ticket(s, ticket_id)
+        if t.assignee_id != assignee_id:
+            _audit(s, t.id, user_id, "assigned", {"from": t.assignee_id, "to": assignee_id})
+            t.assignee_id = assignee_id
+            t.updated_at = utcnow()
+
+
+def update_fields(ticket_id: int, user_id: int, *, category: Optional[str] = None,
+                  profile: Optional[str] = None, origin_country: Optional[str] = None) -> dict:
+    """Correct category / profile / origin country from the controlled lists."""
+    changes = {}
+    with session_scope() as s:
+        _actor(s, user_id)
+        t = _ticket(s, ticket_id)
+        if category is not None:
+            if category not in vocab.codes("categories"):
+                raise DeskError(f"unknown category {category!r}")
+            if category != t.category:
+                changes["category"] = [t.category, category]
+                t.category = category
+        if profile is not None:
+            if profile not in vocab.codes("profiles"):
+                raise DeskError(f"unknown profile {profile!r}")
+            if profile != t.profile:
+                changes["profile"] = [t.profile, profile]
+                t.profile = profile
+        if origin_country is not None:
+            iso2 = origin_country.strip().upper() or None
+            if iso2 is not None and (len(iso2) != 2 or not iso2.isalpha()):
+                raise DeskError(f"not an ISO 3166-1 alpha-2 code: {origin_country!r}")
+            if iso2 != t.origin_country:
+                group = vocab.bilan_group(iso2)
+                changes["origin_country"] = [t.origin_country, iso2]
+                if group != t.origin_group:
+                    changes["origin_group"] = [t.origin_group, group]
+                t.origin_country, t.origin_group = iso2, group
+        if changes:
+            _audit(s, t.id, user_id, "field", changes)
+            t.updated_at = utcnow()
+    return changes
+
+
+def add_note(ticket_id: int, user_id: int, body: str) -> int:
+    body = (body or "").strip()
+    if not body:
+        raise DeskError("empty note")
+    with session_scope() as s:
+        _actor(s, user_id)
+        t = _ticket(s, ticket_id)
+        m = TicketMessage(ticket_id=t.id, kind="note", author_id=user_id, body=body, created_at=utcnow())
+        s.add(m)
+        s.flush()
+        _audit(s, t.id, user_id, "note", {"message_id": m.id})
+        return m.id
+
+
+def reply_subject(reference: str, subject: str) -> str:
+    """The subject always carries the reference (threading on the requester's side)."""
+    subject = (subject or "").strip()
+    return subject if reference in subject else f"[{reference}] {subject}".strip()
+
+
+def send_reply(ticket_id: int, user_id: int, subject: str, body: str,
+               send: Callable[[str, str, str], None], *, wait: bool = True) -> dict:
+    """E-mail a reply through ``send(to, subject, body)`` and record it.
+
+    A failed send is recorded with ``email_status='failed'`` and changes
+    nothing else; a sent one stamps ``first_response_at`` (first time only)
+    and moves a new/open ticket to ``waiting`` when ``wait``.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise DeskError("empty reply")
+    with session_scope() as s:
+        _actor(s, user_id)
+        t = _ticket(s, ticket_id)
+        if not t.contact_email:
+            raise DeskError("no contact e-mail on this ticket")
+        to, reference = t.contact_email, t.reference
+    subject = reply_subject(reference, subject)
+    error = None
+    try:
+        send(to, subject, body)
+    except Exception as exc:  # noqa: BLE001 - any transport error is reported, not raised
+        error = f"{type(exc).__name__}: {exc}"
+    with session_scope() as s:
+        t = _ticket(s, ticket_id)
+        now = utcnow()
+        m = TicketMessage(ticket_id=t.id, kind="reply", author_id=user_id, subject=subject, body=body,
+                          email_status="failed" if error else "sent", created_at=now)
+        s.add(m)
+        s.flush()
+        _audit(s, t.id, user_id, "replied", {"message_id": m.id, "email_status": m.email_status,
+                                              **({"error": error[:300]} if error else {})})
+        if not error:
+            if t.first_response_at is None:
+                t.first_response_at = now
+            if t.assignee_id is None:
+                t.assignee_id = user_id
+            if wait and t.status in ("new", "open"):
+                _set_status(s, t, "waiting", user_id)
+            t.updated_at = now
+    return {"ok": error is None, "error": error, "subject": subject, "to": to}
+
+
+def agents() -> list[tuple[int, str]]:
+    with session_scope() as s:
+        return [(r.id, r.display_name or r.username) for r in s.scalars(
+            select(DeskUser).where(DeskUser.active.is_(True), DeskUser.role.in_(WORKING_ROLES)).order_by(DeskUser.display_name))]
+
+
+def can_work(role: Optional[str]) -> bool:
+    return role in WORKING_ROLES

@@ -1,0 +1,191 @@
+"""The assistant end to end through Rasa's REST channel: a real Rasa server, a
+real action server and a real (temporary) database."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from tests.servers import desk  # noqa: F401  (session fixture)
+
+pytestmark = pytest.mark.integration
+
+
+def new_sender() -> str:
+    return "test-" + uuid.uuid4().hex[:12]
+
+
+def texts(replies) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def payloads(replies) -> list:
+    return [b["payload"] for r in replies for b in r.get("buttons", [])]
+
+
+def wait_rows(desk, sql: str, params: dict, predicate=lambda rows: bool(rows), timeout: float = 15.0):
+    """The enquiry log is written off the reply path: poll until it shows up."""
+    engine = sa.create_engine(desk.database_url, future=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with engine.connect() as connection:
+                rows = connection.execute(sa.text(sql), params).mappings().all()
+            if predicate(rows) or time.monotonic() > deadline:
+                return rows
+            time.sleep(0.3)
+    finally:
+        engine.dispose()
+
+
+def test_first_message_question_is_answered_in_french_with_legal_basis(desk):
+    replies = desk.send(new_sender(), "Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr")
+    body = texts(replies)
+    assert "Base légale" in body
+    assert "R.160-2" in body or "2011/24" in body
+    assert "Bonjour" not in replies[0]["text"]  # no greeting blocks the answer
+
+
+def test_english_question_answered_in_english_even_on_a_french_page(desk):
+    replies = desk.send(new_sender(), "Do I need prior authorisation for an MRI in Germany?", "fr")
+    assert "Legal basis" in texts(replies)
+    assert "Base légale" not in texts(replies)
+
+
+def test_typos_and_no_accents(desk):
+    replies = desk.send(new_sender(), "formulaire s2 c quoi et comment l obtenir", "fr")
+    assert "S2" in texts(replies) and "Base légale" in texts(replies)
+
+
+def test_language_switch_mid_conversation(desk):
+    sender = new_sender()
+    assert "Bonjour" in texts(desk.send(sender, "Bonjour", "fr"))
+    assert "English" in texts(desk.send(sender, "can we speak english please", "fr"))
+    assert "Legal basis" in texts(desk.send(sender, "How do I claim back what I paid in Germany?", "fr"))
+    assert "Base légale" in texts(desk.send(sender, "et pour les frais de transport vers l'hôpital ?", "en"))
+
+
+def test_emergency_gets_15_and_112_first(desk):
+    replies = desk.send(new_sender(), "urgence mon mari fait un malaise il respire mal", "fr")
+    assert "15" in replies[0]["text"] and "112" in replies[0]["text"]
+
+
+def test_out_of_scope_points_to_cleiss(desk):
+    replies = desk.send(new_sender(), "quel temps fera-t-il à Lyon ce week-end ?", "fr")
+    assert "cleiss.fr" in texts(replies)
+
+
+def test_h_question_offers_an_agent_straight_away(desk):
+    replies = desk.send(new_sender(), "Où en est ma demande d'autorisation envoyée à ma CPAM il y a un mois ?", "fr")
+    assert "/request_human" in payloads(replies)
+
+
+def test_identifiers_are_never_echoed_and_a_reminder_is_given(desk):
+    nir = "1 85 05 78 006 084 36"
+    replies = desk.send(new_sender(), f"mon numéro de sécu est {nir}, comment me faire rembourser mes soins en Espagne ?", "fr")
+    body = texts(replies)
+    assert "006 084" not in body and "0060843" not in body.replace(" ", "")
+    assert "numéro de sécurité sociale" in body  # the privacy reminder
+
+
+def test_country_and_profile_stated_are_logged_for_the_bilan(desk):
+    sender = new_sender()
+    desk.send(sender, "je suis belge, puis-je me faire rembourser une opération faite en France ?", "fr")
+    rows = wait_rows(
+        desk,
+        "SELECT origin_country, origin_group, profile FROM enquiries WHERE conversation_id = :c",
+        {"c": sender},
+        lambda rows: rows and rows[0]["origin_country"],
+    )
+    assert rows[0]["origin_country"] == "BE" and rows[0]["origin_group"] == "UK_BE_DE_ES_PL"
+    desk.send(sender, '/inform{"profile": "HCP"}', "fr")
+    rows = wait_rows(desk, "SELECT profile FROM enquiries WHERE conversation_id = :c", {"c": sender},
+                     lambda rows: rows and rows[0]["profile"] == "HCP")
+    assert rows[0]["profile"] == "HCP"
+
+
+def test_questions_are_logged_with_code_and_category(desk):
+    sender = new_sender()
+    desk.send(sender, "Quelle différence entre la CEAM, le formulaire S2 et la directive ?", "fr")
+    rows = wait_rows(
+        desk,
+        "SELECT q.question_code, q.category, q.outcome FROM enquiry_questions q "
+        "JOIN enquiries e ON e.id = q.enquiry_id WHERE e.conversation_id = :c",
+        {"c": sender},
+    )
+    assert rows and rows[0]["question_code"] == "A5" and rows[0]["category"] == "a"
+    assert rows[0]["outcome"] == "answered"
+
+
+def escalate(desk, sender: str, language: str = "fr"):
+    desk.send(sender, "Ma demande de remboursement a été rejetée par la CPAM, comment contester ?", language)
+    confirm = desk.send(sender, "/request_human", language)
+    assert "/affirm" in payloads(confirm)
+    assert "rejetée" in texts(confirm)  # the question is shown back in the user's words
+    desk.send(sender, "/affirm", language)
+    invalid = desk.send(sender, "pas une adresse", language)
+    assert "valide" in texts(invalid)
+    consent = desk.send(sender, "marie.curie@example.org", language)
+    assert "RGPD" in texts(consent)
+    return desk.send(sender, "/affirm", language)
+
+
+def test_escalation_creates_one_ticket_with_redacted_transcript(desk):
+    sender = new_sender()
+    desk.send(sender, "Bonjour, je m'appelle Jean Dupont, tel 06 12 34 56 78", "fr")
+    done = escalate(desk, sender)
+    match = re.search(r"PCN-\d{4}-\d{6}", texts(done))
+    assert match, texts(done)
+    desk.send(sender, "/affirm", "fr")  # a double click after completion
+    rows = wait_rows(desk, "SELECT * FROM tickets WHERE conversation_id = :c", {"c": sender})
+    assert len(rows) == 1
+    ticket = rows[0]
+    assert ticket["reference"] == match.group(0)
+    assert ticket["contact_email"] == "marie.curie@example.org"
+    transcript = ticket["transcript"]
+    transcript = json.loads(transcript) if isinstance(transcript, str) else transcript
+    flat = json.dumps(transcript, ensure_ascii=False)
+    assert "06 12 34 56 78" not in flat and "marie.curie@example.org" not in flat
+    assert "Dupont" not in flat
+    assert ticket["question_code"] == "C8" and ticket["category"] == "c"
+    enquiry = wait_rows(desk, "SELECT outcome FROM enquiries WHERE conversation_id = :c", {"c": sender},
+                        lambda rows: rows and rows[0]["outcome"] == "escalated")
+    assert enquiry[0]["outcome"] == "escalated"
+
+
+def test_escalation_can_be_cancelled_and_creates_nothing(desk):
+    sender = new_sender()
+    desk.send(sender, "je veux parler à un conseiller", "fr")
+    replies = desk.send(sender, "/cancel", "fr")
+    assert "annulé" in texts(replies)
+    time.sleep(1)
+    assert not wait_rows(desk, "SELECT id FROM tickets WHERE conversation_id = :c", {"c": sender}, timeout=1)
+
+
+def test_escalation_in_english(desk):
+    sender = new_sender()
+    desk.send(sender, "I'm a French pensioner living in Spain, which country authorises my treatment?", "en")
+    desk.send(sender, "/request_human", "en")
+    desk.send(sender, "/affirm", "en")
+    desk.send(sender, "john@example.org", "en")
+    done = desk.send(sender, "/affirm", "en")
+    assert re.search(r"PCN-\d{4}-\d{6}", texts(done)) and "reference" in texts(done)
+
+
+def test_feedback_is_recorded(desk):
+    sender = new_sender()
+    desk.send(sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
+    desk.send(sender, "/feedback_positive", "fr")
+    rows = wait_rows(desk, "SELECT feedback_helpful FROM enquiries WHERE conversation_id = :c", {"c": sender},
+                     lambda rows: rows and rows[0]["feedback_helpful"] is not None)
+    assert rows[0]["feedback_helpful"] in (True, 1)
+
+
+def test_gibberish_gets_a_clarification_in_the_users_language(desk):
+    replies = desk.send(new_sender(), "blorf zzk quantum banane", "fr")
+    body = texts(replies)
+    assert "compris" in body

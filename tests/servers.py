@@ -1,0 +1,144 @@
+"""A real running desk for integration and browser tests.
+
+Starts the action server, the Rasa server (trained model models/pcn.tar.gz)
+and the demo web server on free ports, against a fresh migrated database
+(SQLite by default; PCN_TEST_DATABASE_URL selects another one).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import pytest
+
+from bot.content import REPO_ROOT
+from bot.settings import MODEL_NAME, MODELS_DIR, environment
+
+MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
+TOKEN = "test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except Exception:
+        return False
+
+
+@dataclass
+class Desk:
+    rasa_url: str
+    actions_url: str
+    web_url: str
+    database_url: str
+    workdir: Path
+    env: Dict[str, str]
+    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30) -> List[dict]:
+        """One user message through Rasa's REST channel; returns the bot messages."""
+        body = {"sender": sender, "message": message}
+        if language:
+            body["metadata"] = {"language": language, "channel": "rest"}
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def tracker(self, sender: str) -> dict:
+        request = urllib.request.Request(f"{self.rasa_url}/conversations/{sender}/tracker?token={TOKEN}")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"===== {path.name}\n" + path.read_text(errors="replace")[-4000:]
+            for path in sorted(self.workdir.glob("*.log"))
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def start_desk(database_url: Optional[str] = None, web: bool = True) -> Desk:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (the README test command does it)")
+    workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
+    database_url = database_url or os.environ.get("PCN_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'desk.db'}"
+    rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
+    env = environment()
+    env.update(
+        PCN_DATABASE_URL=database_url,
+        PCN_RASA_PORT=str(rasa_port),
+        PCN_ACTIONS_PORT=str(actions_port),
+        PCN_WEB_PORT=str(web_port),
+        PCN_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
+        PCN_SPOOL_DIR=str(workdir / "spool"),
+    )
+    subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=REPO_ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    desk = Desk(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        actions_url=f"http://127.0.0.1:{actions_port}",
+        web_url=f"http://127.0.0.1:{web_port}",
+        database_url=database_url,
+        workdir=workdir,
+        env=env,
+    )
+    commands = {
+        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "rasa": [
+            sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
+            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+            "--enable-api", "--auth-token", TOKEN, "--cors", "*",
+        ],
+    }
+    if web and (REPO_ROOT / "bot" / "webserver.py").exists():
+        commands["web"] = [sys.executable, "-m", "bot.webserver", "--port", str(web_port)]
+    for name, command in commands.items():
+        log = open(workdir / f"{name}.log", "w")
+        desk.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    checks = {"actions": f"{desk.actions_url}/health", "rasa": f"{desk.rasa_url}/status?token={TOKEN}",
+              "web": f"{desk.web_url}/"}
+    deadline = time.monotonic() + 240
+    for name in desk.processes:
+        while not _ready(checks[name]):
+            if desk.processes[name].poll() is not None or time.monotonic() > deadline:
+                logs = desk.logs()
+                desk.stop()
+                pytest.fail(f"{name} server did not start\n{logs}")
+            time.sleep(1)
+    return desk
+
+
+@pytest.fixture(scope="session")
+def desk():
+    running = start_desk()
+    yield running
+    running.stop()

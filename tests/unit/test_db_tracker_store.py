@@ -1,0 +1,117 @@
+"""bot.tracker_store.UrlSQLTrackerStore: Rasa conversations in the desk database."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import pytest
+
+pytest.importorskip("rasa")
+
+from rasa.core.tracker_store import FailSafeTrackerStore, TrackerStore  # noqa: E402
+from rasa.shared.core.domain import Domain  # noqa: E402
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered  # noqa: E402
+from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
+
+from bot.tracker_store import UrlSQLTrackerStore  # noqa: E402
+from db import migrate  # noqa: E402
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [greet, q_a1_right_to_care]
+slots:
+  language:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+responses:
+  utter_greet: [{text: "Bonjour"}]
+"""
+)
+
+
+def _tracker(sender_id: str) -> DialogueStateTracker:
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
+        UserUttered("Bonjour", {"name": "greet", "confidence": 0.99}),
+        SlotSet("language", "fr"),
+        ActionExecuted("utter_greet"),
+        BotUttered("Bonjour"),
+        ActionExecuted("action_listen"),
+    ]
+    return DialogueStateTracker.from_events(sender_id, events, DOMAIN.slots)
+
+
+def _round_trip(store: TrackerStore, sender_id: str = "conv-42") -> DialogueStateTracker:
+    tracker = _tracker(sender_id)
+    asyncio.run(store.save(tracker))
+    # a second save (next turn) stores only the new events
+    tracker.update(UserUttered("Droit aux soins ?", {"name": "q_a1_right_to_care", "confidence": 0.9}))
+    asyncio.run(store.save(tracker))
+    restored = asyncio.run(store.retrieve(sender_id))
+    assert restored is not None
+    assert restored.get_slot("language") == "fr"
+    assert len(restored.events) == len(tracker.events)
+    assert restored.latest_message.text == "Droit aux soins ?"
+    return restored
+
+
+def test_db_tracker_store_round_trip(database_url):
+    store = UrlSQLTrackerStore(domain=DOMAIN, host=database_url)
+    _round_trip(store)
+    assert "conv-42" in asyncio.run(store.keys())
+    # conversations survive a restart: a new store on the same URL sees them
+    store.engine.dispose()
+    again = UrlSQLTrackerStore(domain=DOMAIN, url=database_url)
+    assert asyncio.run(again.retrieve("conv-42")).get_slot("language") == "fr"
+    again.engine.dispose()
+
+
+def test_db_tracker_store_from_endpoint_config(database_url):
+    """As Rasa builds it from endpoints.yml (type + url)."""
+    migrate.upgrade(database_url)  # desk tables and Rasa's events table side by side
+    config = EndpointConfig(url=database_url, type="bot.tracker_store.UrlSQLTrackerStore")
+    store = TrackerStore.create(config, domain=DOMAIN)
+    assert isinstance(store, UrlSQLTrackerStore)
+    _round_trip(store, "conv-endpoint")
+    assert migrate.compare_to_models(database_url) == []
+    store.engine.dispose()
+
+
+def test_db_tracker_store_relative_sqlite_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = UrlSQLTrackerStore(domain=DOMAIN, host="sqlite:///sub/rasa.db")
+    _round_trip(store)
+    assert (tmp_path / "sub" / "rasa.db").exists()
+    store.engine.dispose()
+
+
+def test_db_tracker_store_defaults_to_pcn_database_url(sqlite_url, monkeypatch):
+    monkeypatch.setenv("PCN_DATABASE_URL", sqlite_url)
+    store = UrlSQLTrackerStore(domain=DOMAIN, host=None, dialect="sqlite", db="ignored.db")
+    assert store.url == sqlite_url
+    _round_trip(store)
+    store.engine.dispose()
+
+
+def test_db_tracker_store_starts_when_database_is_down():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    started = time.monotonic()
+    store = UrlSQLTrackerStore(
+        domain=DOMAIN, host=f"postgresql://postgres@127.0.0.1:{port}/x", connect_retries=2, retry_delay=0.1
+    )
+    assert time.monotonic() - started < 10
+    assert store._tables_ready is False
+    # Rasa's agent wraps every store in FailSafeTrackerStore: the bot keeps answering
+    failsafe = FailSafeTrackerStore(store)
+    tracker = _tracker("conv-down")
+    asyncio.run(failsafe.save(tracker))
+    assert asyncio.run(failsafe.retrieve("conv-down")) is None
+    assert asyncio.run(failsafe.fallback_tracker_store.retrieve("conv-down")) is not None
