@@ -101,22 +101,24 @@ class ActionAnswerQuestion(Action):
                 events.append(SlotSet("origin_asked", True))
             events.append(SlotSet("profile_asked", True))
 
-        question_text = redact(message.get("text") or "")
+        raw_text = message.get("text") or ""
         enquiry_id = tracker.get_slot("enquiry_id")
         if enquiry_id:
             enquiry_log.record_question(
                 enquiry_id=enquiry_id,
-                text_redacted=question_text,
+                text=raw_text,
                 intent=intent,
                 confidence=(message.get("intent") or {}).get("confidence"),
                 question_code=qt.code,
                 category=qt.category,
-                outcome="handoff_offered" if offer else "answered",
+                # BOT_H gave the general answer; only H left the question to an agent.
+                outcome="handoff_offered" if qt.route == "H" else "answered",
             )
         return events + [
             SlotSet("handoff_offered", offer),
             SlotSet("last_question_code", qt.code),
-            SlotSet("last_question_text", question_text),
+            # Patterns only here (fast); names are redacted when the text is shown back.
+            SlotSet("last_question_text", redact(raw_text, use_ner=False)),
         ]
 
 

@@ -1,8 +1,10 @@
 """Reads the context out of every user message, before any reply is chosen.
 
-Rasa runs this action (a custom slot mapping) after each user message, so the
-language, countries, profile and privacy flags are set before the rules pick
-a response — a reply is therefore always in the language of the message.
+Rasa runs the global slot-validation action (`action_validate_slot_mappings`)
+after each user message, so the language, countries, profile and privacy flags
+are set before the rules pick a response — a reply is therefore always in the
+language of the message. (Unlike a custom slot mapping, this action may also
+send messages: the privacy reminder.)
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ def ensure_enquiry(tracker: Tracker, language: Optional[str]) -> List[Dict[Text,
 
 class ActionExtractContext(Action):
     def name(self) -> Text:
-        return "action_extract_context"
+        return "action_validate_slot_mappings"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         message = tracker.latest_message or {}

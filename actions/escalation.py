@@ -70,7 +70,7 @@ class ActionAskEscalationQuestion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         last = tracker.get_slot("last_question_text")
         if last:
-            dispatcher.utter_message(response="utter_ask_escalation_question_confirm", question=last)
+            dispatcher.utter_message(response="utter_ask_escalation_question_confirm", question=redact(last))
         else:
             dispatcher.utter_message(response="utter_ask_escalation_question")
         return []
@@ -91,7 +91,7 @@ class ValidateEscalationForm(FormValidationAction):
         if intent == "cancel":
             return {}
         if intent == "affirm" and tracker.get_slot("last_question_text"):
-            return {"escalation_question": tracker.get_slot("last_question_text")}
+            return {"escalation_question": redact(tracker.get_slot("last_question_text"))}
         if text and not text.startswith("/"):
             return {"escalation_question": redact(text)}
         return {}
@@ -151,7 +151,7 @@ class ActionCreateTicket(Action):
             profile=tracker.get_slot("profile") or "UNK",
             origin_country=tracker.get_slot("origin_country"),
             treatment_country=tracker.get_slot("treatment_country"),
-            transcript=transcript(tracker),
+            transcript=await asyncio.to_thread(transcript, tracker),  # NER redaction: off the event loop
         )
         try:
             # The database call runs in a thread: other conversations keep being served.

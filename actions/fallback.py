@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
 from bot.content import answer_by_intent, localized
-from bot.privacy import redact
 
 MAX_SUGGESTIONS = 3
 
@@ -40,7 +39,7 @@ def log_turn(tracker: Tracker, outcome: str) -> None:
     if enquiry_id and text and not text.startswith("/"):
         enquiry_log.record_question(
             enquiry_id=enquiry_id,
-            text_redacted=redact(text),
+            text=text,
             intent=(message.get("intent") or {}).get("name"),
             confidence=(message.get("intent") or {}).get("confidence"),
             question_code=None,

@@ -23,9 +23,11 @@
   lone surrogates removed) — HTML is passed on unchanged, as text: the
   assistant never echoes user text and the widget renders with textContent;
 * ``metadata`` (an object) passed through to Rasa (page language, channel);
-* when Rasa produced no reply to a typed (non-``/payload``) message —
-  what happens when the action server is down — a bilingual "temporarily
-  unavailable" message instead of an empty list.
+* when Rasa produced no reply — what happens when the action server is
+  down — a bilingual "temporarily unavailable" message instead of an empty
+  list. Typed messages and button payloads (``/request_human``…) always get
+  a reply from this assistant; only Rasa's built-in commands (``/restart``,
+  ``/session_start``, ``/back``) may return an empty list.
 
 Configured in credentials.yml::
 
@@ -105,9 +107,23 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
+# Rasa's built-in commands that may legitimately produce no message.
+SILENT_COMMANDS = ("/restart", "/session_start", "/back")
+
+
 def is_payload(text: str) -> bool:
     """Button payloads ("/request_human", '/inform{"profile": "HCP"}')."""
     return text.startswith("/")
+
+
+def may_be_silent(text: str) -> bool:
+    """True for Rasa's built-in commands, which may produce no reply.
+
+    Every other message — typed text and the widget's buttons (e.g.
+    "/request_human") — always gets an answer from the assistant, so an empty
+    list means the action server did not answer.
+    """
+    return is_payload(text) and re.split(r"[{@\s]", text, maxsplit=1)[0] in SILENT_COMMANDS
 
 
 def bilingual(key: str, language: Optional[str] = None, **values: Any) -> str:
@@ -312,7 +328,7 @@ class LimitedRestInput(RestInput):
             failed = True
 
         messages = collector.messages
-        if not messages and (failed or not is_payload(text)):
+        if not messages and (failed or not may_be_silent(text)):
             logger.warning("rest.message.no_reply sender=%s: answering 'temporarily unavailable'", sender)
             messages = self.bot_message(sender, bilingual("unavailable", language))
         return response.json(messages)

@@ -19,13 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import posixpath
 import re
 import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional
 from urllib.parse import unquote, urlsplit
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"

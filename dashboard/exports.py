@@ -158,10 +158,9 @@ def svg_monthly(monthly: list[dict], lang: str, width: int = 640, height: int = 
             base -= h
         parts.append(f'<text x="{x + w / 2:.1f}" y="{height - pad_b + 14}" text-anchor="middle">{html.escape(m["month"])}</text>')
         parts.append(f'<text x="{x + w / 2:.1f}" y="{base - 3:.1f}" text-anchor="middle">{m["enquiries"]}</text>')
-    legend = [(t("answered", lang), _COLORS[1]), (t("escalated", lang), _COLORS[3]),
-              (t("unknown", lang) if False else "—", _COLORS[6])]
+    legend = [(t("answered", lang), _COLORS[1]), (t("escalated", lang), _COLORS[3])]
     lx = pad_l
-    for text, color in legend[:2]:
+    for text, color in legend:
         parts.append(f'<rect x="{lx}" y="{height + 4}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{lx + 14}" y="{height + 13}">{html.escape(text)}</text>')
         lx += 14 + 7 * len(text) + 20

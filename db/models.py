@@ -103,6 +103,8 @@ class Enquiry(Base):
     feedback_helpful = sa.Column(sa.Boolean, nullable=True)
     user_turns = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     fallback_turns = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    # category of the first categorised question, kept by a trigger (migration 0002) for the bilan
+    category = sa.Column(sa.String(1), nullable=True)
 
     questions = relationship(
         "EnquiryQuestion",

@@ -9,8 +9,8 @@ import streamlit as st
 
 from dashboard import auth, exports
 from dashboard.i18n import t
-from dashboard.report import (breakdown_rows, default_period, fmt_duration, fmt_pct, fmt_rate, paragraph,
-                              question_rows, unknown_count)
+from dashboard.report import (breakdown_rows, default_period, fmt_duration, fmt_rate, paragraph, question_rows,
+                              unknown_count)
 from db.repositories.bilan import compute_bilan
 from db.settings import get_database_url
 
@@ -102,4 +102,3 @@ e2.download_button(t("export_xlsx", lg), exports.to_xlsx(bilan, lg), exports.fil
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="dl_xlsx")
 e3.download_button(t("export_html", lg), exports.to_html(bilan, lg).encode("utf-8"), exports.filename(bilan, "html"),
                    "text/html", key="dl_html")
-_ = fmt_pct  # used through exports/report

@@ -5,7 +5,11 @@ and returns a plain dict (JSON-friendly once dates are turned into strings):
 
 * an enquiry belongs to the period by ``started_at``; a ticket by ``created_at``;
 * the category of an enquiry is the category of its first categorised
-  question (lowest question id); enquiries with none are "unknown";
+  question, kept in ``enquiries.category`` by a trigger (migration 0002);
+  enquiries with none are "unknown";
+* the enquiry figures come from ONE grouped scan (category × profile × origin
+  × outcome × month, a few thousand rows at most) folded into the breakdowns;
+  on PostgreSQL the four independent queries run side by side;
 * profile ``UNK`` and origin group ``UNKNOWN`` are the "unknown" buckets;
 * every breakdown lists every code of the vocabulary (0 when absent), unknown
   last, and its denominator is the number of enquiries of the period;
@@ -37,12 +41,6 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     lo = dt.datetime(start.year, start.month, start.day, tzinfo=dt.timezone.utc)
     hi = dt.datetime(end.year, end.month, end.day, tzinfo=dt.timezone.utc) + dt.timedelta(days=1)
     return lo, hi
-
-
-def _month_expr(col, dialect: str):
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", col), "YYYY-MM")
-    return func.substr(col, 1, 7)
 
 
 def _seconds_expr(later, earlier, dialect: str):
@@ -89,85 +87,122 @@ def _percentiles(conn, dialect: str, value, where: list, ps=(0.5, 0.9)) -> dict:
     return out
 
 
+def _month_bucket(col, dialect: str):
+    if dialect == "postgresql":
+        return func.date_trunc("month", func.timezone("UTC", col))
+    return func.substr(col, 1, 7)
+
+
+def _month_text(v) -> str:
+    return v if isinstance(v, str) else f"{v.year:04d}-{v.month:02d}"
+
+
+def _enquiry_cube(conn, dialect: str, lo, hi) -> list:
+    """ONE scan of the period's enquiries: counts and turn sums per
+    (category, profile, origin group, outcome, month) — a few thousand rows at most."""
+    e = Enquiry.__table__
+    month = _month_bucket(e.c.started_at, dialect).label("month")
+    stmt = (select(e.c.category, e.c.profile, e.c.origin_group, e.c.outcome, month, func.count(),
+                   func.sum(e.c.user_turns), func.sum(e.c.fallback_turns))
+            .where(e.c.started_at >= lo, e.c.started_at < hi)
+            .group_by(e.c.category, e.c.profile, e.c.origin_group, e.c.outcome, month))
+    return conn.execute(stmt).all()
+
+
+def _top_questions(conn, lo, hi, top_n: int) -> list:
+    q = EnquiryQuestion.__table__
+    return [{"code": c, "count": int(n)} for c, n in conn.execute(
+        select(q.c.question_code, func.count().label("n"))
+        .where(q.c.question_code.isnot(None), q.c.asked_at >= lo, q.c.asked_at < hi)
+        .group_by(q.c.question_code).order_by(sa.desc("n"), q.c.question_code).limit(top_n))]
+
+
+def _top_unanswered(conn, lo, hi, top_n: int) -> list:
+    q = EnquiryQuestion.__table__
+    text = func.lower(func.trim(q.c.text_redacted))
+    return [{"text": x, "count": int(n)} for x, n in conn.execute(
+        select(text.label("text"), func.count().label("n"))
+        .where(q.c.outcome.in_(["not_understood", "out_of_scope"]), q.c.text_redacted.isnot(None),
+               q.c.asked_at >= lo, q.c.asked_at < hi)
+        .group_by(text).order_by(sa.desc("n"), text).limit(top_n))]
+
+
+def _ticket_stats(conn, dialect: str, lo, hi) -> dict:
+    t = Ticket.__table__
+    period = [t.c.created_at >= lo, t.c.created_at < hi]
+    fr_s = _seconds_expr(t.c.first_response_at, t.c.created_at, dialect)
+    res_s = _seconds_expr(t.c.resolved_at, t.c.created_at, dialect)
+    by_status = {k: int(n) for k, n in conn.execute(select(t.c.status, func.count()).where(*period).group_by(t.c.status))}
+    out = {"tickets": {"created": sum(by_status.values()),
+                       "by_status": {s: by_status.get(s, 0) for s in ("new", "open", "waiting", "resolved")}}}
+    if dialect == "postgresql":
+        # percentile_cont ignores NULLs: one pass gives both distributions
+        row = conn.execute(select(
+            func.count(t.c.first_response_at), func.count(t.c.resolved_at),
+            func.percentile_cont(0.5).within_group(fr_s), func.percentile_cont(0.9).within_group(fr_s),
+            func.percentile_cont(0.5).within_group(res_s), func.percentile_cont(0.9).within_group(res_s),
+        ).where(*period)).one()
+        f = lambda v: float(v) if v is not None else None  # noqa: E731
+        out["first_response"] = {"n": int(row[0]), "median_s": f(row[2]), "p90_s": f(row[3])}
+        out["resolution"] = {"n": int(row[1]), "median_s": f(row[4]), "p90_s": f(row[5])}
+    else:
+        out["first_response"] = _percentiles(conn, dialect, fr_s, [*period, t.c.first_response_at.isnot(None)])
+        out["resolution"] = _percentiles(conn, dialect, res_s, [*period, t.c.resolved_at.isnot(None)])
+    return out
+
+
 def compute_bilan(start: dt.date, end: dt.date, *, url: Optional[str] = None, top_n: int = TOP_N) -> dict:
     lo, hi = _bounds(start, end)
     engine = get_engine(url)
     dialect = engine.dialect.name
-    e = Enquiry.__table__
-    q = EnquiryQuestion.__table__
-    t = Ticket.__table__
-    in_period = [e.c.started_at >= lo, e.c.started_at < hi]
+    jobs = {
+        "cube": lambda c: _enquiry_cube(c, dialect, lo, hi),
+        "top_questions": lambda c: _top_questions(c, lo, hi, top_n),
+        "top_unanswered": lambda c: _top_unanswered(c, lo, hi, top_n),
+        "tickets": lambda c: _ticket_stats(c, dialect, lo, hi),
+    }
+    if dialect == "postgresql":
+        # independent read-only queries: run them side by side on pooled connections
+        from concurrent.futures import ThreadPoolExecutor
+
+        def run(job):
+            with engine.connect() as conn:
+                return job(conn)
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            futures = {k: pool.submit(run, j) for k, j in jobs.items()}
+            out = {k: f.result() for k, f in futures.items()}
+    else:
+        with engine.connect() as conn:
+            out = {k: j(conn) for k, j in jobs.items()}
+
     res: dict = {"start": start, "end": end}
-    with engine.connect() as conn:
-        # totals, outcomes, turns -------------------------------------------------
-        totals = conn.execute(select(func.count(), func.coalesce(func.sum(e.c.user_turns), 0),
-                                     func.coalesce(func.sum(e.c.fallback_turns), 0)).where(*in_period)).one()
-        total = int(totals[0])
-        res["total"] = total
-        res["user_turns"], res["fallback_turns"] = int(totals[1]), int(totals[2])
-
-        def group(col):
-            return {k: int(n) for k, n in conn.execute(select(col, func.count()).where(*in_period).group_by(col))}
-
-        res["profile"] = _complete(group(e.c.profile), "profiles", "UNK")
-        res["origin"] = _complete(group(e.c.origin_group), "origin_groups", "UNKNOWN")
-        res["outcome"] = _complete(group(e.c.outcome), "enquiry_outcomes", None)
-        outcomes = {r["code"]: r["count"] for r in res["outcome"]}
-
-        # category of each enquiry = category of its first categorised question ---
-        first_q = (
-            select(func.min(q.c.id).label("qid"))
-            .select_from(q.join(e, e.c.id == q.c.enquiry_id))
-            .where(q.c.category.isnot(None), *in_period)
-            .group_by(q.c.enquiry_id)
-            .subquery()
-        )
-        cats = {k: int(n) for k, n in conn.execute(
-            select(q.c.category, func.count()).select_from(q.join(first_q, q.c.id == first_q.c.qid)).group_by(q.c.category))}
-        cats[None] = total - sum(cats.values())
-        res["category"] = _complete(cats, "categories", None)
-
-        # monthly trend -----------------------------------------------------------
-        month = _month_expr(e.c.started_at, dialect).label("month")
-        res["monthly"] = [
-            {"month": m, "enquiries": int(n), "answered": int(a or 0), "escalated": int(x or 0)}
-            for m, n, a, x in conn.execute(
-                select(month, func.count(),
-                       func.sum(sa.case((e.c.outcome == "answered", 1), else_=0)),
-                       func.sum(sa.case((e.c.outcome == "escalated", 1), else_=0)))
-                .where(*in_period).group_by(month).order_by(month))
-        ]
-        res["answered"] = outcomes.get("answered", 0)
-        res["escalated"] = outcomes.get("escalated", 0)
-        res["escalation_rate"] = res["escalated"] / total if total else None
-        res["fallback_rate"] = res["fallback_turns"] / res["user_turns"] if res["user_turns"] else None
-
-        # question types and unanswered questions (questions of the period's enquiries)
-        q_period = [q.c.asked_at >= lo, q.c.asked_at < hi]
-        res["top_questions"] = [
-            {"code": c, "count": int(n)} for c, n in conn.execute(
-                select(q.c.question_code, func.count().label("n")).where(q.c.question_code.isnot(None), *q_period)
-                .group_by(q.c.question_code).order_by(sa.desc("n"), q.c.question_code).limit(top_n))
-        ]
-        text = func.lower(func.trim(q.c.text_redacted))
-        res["top_unanswered"] = [
-            {"text": x, "count": int(n)} for x, n in conn.execute(
-                select(text.label("text"), func.count().label("n"))
-                .where(q.c.outcome.in_(["not_understood", "out_of_scope"]), q.c.text_redacted.isnot(None), *q_period)
-                .group_by(text).order_by(sa.desc("n"), text).limit(top_n))
-        ]
-
-        # tickets created in the period -------------------------------------------
-        t_period = [t.c.created_at >= lo, t.c.created_at < hi]
-        by_status = {k: int(n) for k, n in conn.execute(select(t.c.status, func.count()).where(*t_period).group_by(t.c.status))}
-        res["tickets"] = {"created": sum(by_status.values()),
-                          "by_status": {s: by_status.get(s, 0) for s in ("new", "open", "waiting", "resolved")}}
-        res["first_response"] = _percentiles(
-            conn, dialect, _seconds_expr(t.c.first_response_at, t.c.created_at, dialect),
-            [*t_period, t.c.first_response_at.isnot(None)])
-        res["resolution"] = _percentiles(
-            conn, dialect, _seconds_expr(t.c.resolved_at, t.c.created_at, dialect),
-            [*t_period, t.c.resolved_at.isnot(None)])
+    dims = {"category": {}, "profile": {}, "origin": {}, "outcome": {}}
+    months: dict = {}
+    total = user_turns = fallback_turns = 0
+    for cat, prof, group, outcome, month, n, ut, ft in out["cube"]:
+        n = int(n)
+        total += n
+        user_turns += int(ut or 0)
+        fallback_turns += int(ft or 0)
+        for dim, code in (("category", cat), ("profile", prof), ("origin", group), ("outcome", outcome)):
+            dims[dim][code] = dims[dim].get(code, 0) + n
+        m = months.setdefault(_month_text(month), {"enquiries": 0, "answered": 0, "escalated": 0})
+        m["enquiries"] += n
+        if outcome in ("answered", "escalated"):
+            m[outcome] += n
+    res["total"], res["user_turns"], res["fallback_turns"] = total, user_turns, fallback_turns
+    res["category"] = _complete(dims["category"], "categories", None)
+    res["profile"] = _complete(dims["profile"], "profiles", "UNK")
+    res["origin"] = _complete(dims["origin"], "origin_groups", "UNKNOWN")
+    res["outcome"] = _complete(dims["outcome"], "enquiry_outcomes", None)
+    res["monthly"] = [{"month": k, **v} for k, v in sorted(months.items())]
+    res["answered"] = dims["outcome"].get("answered", 0)
+    res["escalated"] = dims["outcome"].get("escalated", 0)
+    res["escalation_rate"] = res["escalated"] / total if total else None
+    res["fallback_rate"] = fallback_turns / user_turns if user_turns else None
+    res["top_questions"] = out["top_questions"]
+    res["top_unanswered"] = out["top_unanswered"]
+    res.update(out["tickets"])
     return res
 
 

@@ -22,7 +22,7 @@ from tests.servers import desk  # noqa: F401  (pytest fixture)
 pytestmark = pytest.mark.e2e
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -341,3 +341,24 @@ document.querySelectorAll('.pcn-chat *').forEach(el => {
 });
 return failures;
 """
+
+
+def test_network_error_is_shown_with_a_retry(desk, browser):  # noqa: F811
+    open_chat(browser, desk.web_url + "/")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+    })
+    try:
+        type_message(browser, FLOWS["fr"]["question"])()
+        notices = wait(browser, lambda d: not busy(d) and texts(d, ".pcn-msg--notice"), 30)
+        assert "injoignable" in notices[-1]
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+        })
+    users = texts(browser, ".pcn-msg--user")
+    replies = act_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".pcn-retry").click)
+    assert FLOWS["fr"]["legal"] in "\n".join(replies)
+    assert texts(browser, ".pcn-msg--user") == users, "the retried message was shown twice"
+    assert texts(browser, ".pcn-msg--notice") == [], "the error stays after a successful retry"

@@ -89,3 +89,18 @@ def test_bilan_period_bounds_and_empty(hand_dataset):
     assert b["total"] == 1 and _as_map(b["category"])[None] == 1
     empty = compute_bilan(dt.date(2020, 1, 1), dt.date(2020, 6, 30))
     assert empty["total"] == 0 and empty["escalation_rate"] is None and empty["first_response"]["median_s"] is None
+
+
+def test_enquiry_category_is_first_categorised_question(migrated_db):
+    """Migration 0002's trigger keeps enquiries.category whoever writes the questions."""
+    from db.repositories import enquiries as repo
+
+    repo.start_enquiry("t1", "conv-t1", "web", "fr")
+    repo.record_question("t1", "bonjour ?", "nlu_fallback", 0.2, None, None, "not_understood")
+    repo.record_question("t1", "soins en Espagne ?", "q_c1", 0.9, "C1", "c", "answered")
+    repo.record_question("t1", "autorisation ?", "q_b1", 0.9, "B1", "b", "answered")
+    with session_scope() as s:
+        assert s.get(Enquiry, "t1").category == "c"
+    today = dt.datetime.now(UTC).date()
+    b = compute_bilan(today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    assert _as_map(b["category"]) == {"a": 0, "b": 0, "c": 1, "d": 0, None: 0}

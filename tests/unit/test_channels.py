@@ -294,9 +294,16 @@ def test_exception_in_rasa_becomes_temporarily_unavailable():
     assert "cleiss.fr" in assert_bot_message(payload)
 
 
-def test_silent_payload_returns_an_empty_list():
-    status, payload, _, _ = call(LimitedRestInput(), message("/restart"), FakeRasa(reply=None))
-    assert (status, payload) == (200, [])
+@pytest.mark.parametrize("payload", ["/request_human", '/inform{"profile": "HCP"}', "/affirm"])
+def test_no_reply_to_a_button_becomes_temporarily_unavailable(payload: str):
+    status, body, _, _ = call(LimitedRestInput(), message(payload), FakeRasa(reply=None))
+    assert status == 200 and "cleiss.fr" in assert_bot_message(body)
+
+
+@pytest.mark.parametrize("payload", ["/restart", "/session_start", '/session_start{"x": 1}', "/back"])
+def test_silent_rasa_commands_return_an_empty_list(payload: str):
+    status, body, _, _ = call(LimitedRestInput(), message(payload), FakeRasa(reply=None))
+    assert (status, body) == (200, [])
 
 
 def test_bilingual_messages_have_both_languages():

@@ -23,7 +23,7 @@
     fr: {
       launcher: "Une question ? L'assistant du PCN",
       title: "Assistant du Point de contact national",
-      subtitle: "Informations générales sur les soins dans l'UE. Aucun avis médical.",
+      subtitle: "Informations générales, sans avis médical",
       close: "Fermer la discussion",
       restart: "Nouvelle conversation",
       restartConfirm: "Effacer cette conversation et en commencer une nouvelle ?",
@@ -57,7 +57,7 @@
     en: {
       launcher: "A question? Ask the NCP assistant",
       title: "National Contact Point assistant",
-      subtitle: "General information on healthcare in the EU. No medical advice.",
+      subtitle: "General information, no medical advice",
       close: "Close the chat",
       restart: "New conversation",
       restartConfirm: "Clear this conversation and start a new one?",
@@ -206,12 +206,10 @@
   var restartButton = el("button", { type: "button", className: "pcn-text-button pcn-restart", text: T.restart });
 
   var header = el("div", { className: "pcn-header" }, [
-    el("div", { className: "pcn-header__titles" }, [
-      el("h2", { id: "pcn-chat-title", className: "pcn-title", text: T.title }),
-      el("p", { className: "pcn-subtitle", text: T.subtitle })
-    ]),
-    restartButton,
-    closeButton
+    el("h2", { id: "pcn-chat-title", className: "pcn-title", text: T.title }),
+    closeButton,
+    el("p", { className: "pcn-subtitle", text: T.subtitle }),
+    restartButton
   ]);
 
   var privacy = el("p", { className: "pcn-privacy", id: "pcn-chat-privacy" }, [

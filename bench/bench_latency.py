@@ -1,0 +1,144 @@
+"""Reply latency, throughput and memory through Rasa's REST channel.
+
+Starts a real desk (action server + Rasa server, temporary SQLite database,
+trained model), then for 1, 8 and 32 concurrent conversations sends realistic
+messages for a fixed number of requests and reports p50/p95 latency, requests
+per second and the servers' resident memory. Two desks run side by side in one
+invocation, with the enquiry log on and off, so that the cost of logging is a
+ratio measured under the same machine load (this machine is shared and noisy).
+
+    .venv/bin/python bench/bench_latency.py [--requests 240] [--write]
+
+Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import replace_section  # noqa: E402
+from tests.servers import start_desk  # noqa: E402
+
+MESSAGES = [
+    ("Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr"),
+    ("How do I claim back what I paid in Germany?", "en"),
+    ("quelle difference entre ceam et s2", "fr"),
+    ("Are travel costs to the foreign hospital covered?", "en"),
+    ("Mon ordonnance espagnole est-elle valable en France ?", "fr"),
+    ("merci", "fr"),
+]
+CONCURRENCY = (1, 8, 32)
+
+
+def post(url: str, sender: str, text: str, language: str) -> float:
+    body = json.dumps({"sender": sender, "message": text, "metadata": {"language": language}}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as response:
+        response.read()
+    return time.perf_counter() - started
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (from /proc)."""
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pids.extend(int(child) for child in children)
+        except (FileNotFoundError, StopIteration, ProcessLookupError):
+            continue
+    return total / 1024
+
+
+def run_load(url: str, concurrency: int, requests: int) -> Dict[str, float]:
+    """`concurrency` conversations, each sending messages in turn, `requests` in total."""
+    per_worker = max(1, requests // concurrency)
+
+    def conversation(_: int) -> List[float]:
+        sender = f"bench-{uuid.uuid4().hex[:10]}"
+        return [post(url, sender, *MESSAGES[i % len(MESSAGES)]) for i in range(per_worker)]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        latencies = [value for values in pool.map(conversation, range(concurrency)) for value in values]
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+        "rps": len(latencies) / elapsed,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
+    parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
+    args = parser.parse_args()
+
+    desks = {}
+    for label, logging_on in (("log on", True), ("log off", False)):
+        os.environ["PCN_ENQUIRY_LOG"] = "1" if logging_on else "0"
+        desks[label] = start_desk(web=False)
+    os.environ.pop("PCN_ENQUIRY_LOG", None)
+    try:
+        for desk in desks.values():  # warm-up: models, spaCy, lingua, SQLite file
+            url = f"{desk.rasa_url}/webhooks/rest/webhook"
+            for text, language in MESSAGES:
+                post(url, "warm-up", text, language)
+        rows = []
+        for concurrency in CONCURRENCY:
+            # Interleave the two desks at each level so that both see the same machine load.
+            for label, desk in desks.items():
+                result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, args.requests)
+                rows.append((label, concurrency, result))
+                print(label, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
+    finally:
+        for desk in desks.values():
+            desk.stop()
+
+    lines = [
+        f"Command: `.venv/bin/python bench/bench_latency.py --requests {args.requests} --write` — REST channel, "
+        "two desks side by side (enquiry log on / off), same messages, interleaved per level. "
+        "Target: p95 <= 150 ms at 8 concurrent conversations.",
+        "",
+        "| enquiry log | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, concurrency, r in rows:
+        lines.append(f"| {label} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['rps']:.1f} |")
+    lines += ["", "| enquiry log | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
+    for label, (rasa_mb, actions_mb) in memory.items():
+        lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
+    on = {c: r for label, c, r in rows if label == "log on"}
+    off = {c: r for label, c, r in rows if label == "log off"}
+    lines += ["", "Cost of the enquiry log (p50 on / off): " + ", ".join(
+        f"{c} conv. {on[c]['p50_ms'] / off[c]['p50_ms']:.2f}x" for c in CONCURRENCY)]
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        replace_section("Latency, throughput, memory", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
