@@ -72,8 +72,12 @@ def run_load(url: str, concurrency: int, requests: int) -> Dict[str, float]:
     per_worker = max(1, requests // concurrency)
 
     def conversation(_: int) -> List[float]:
-        sender = f"bench-{uuid.uuid4().hex[:10]}"
-        return [post(url, sender, *MESSAGES[i % len(MESSAGES)]) for i in range(per_worker)]
+        latencies = []
+        for i in range(per_worker):
+            if i % len(MESSAGES) == 0:  # a new conversation every few messages (and under the rate limit)
+                sender = f"bench-{uuid.uuid4().hex[:10]}"
+            latencies.append(post(url, sender, *MESSAGES[i % len(MESSAGES)]))
+        return latencies
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:

@@ -55,11 +55,12 @@ def wait_for(url: str, timeout: float) -> bool:
 
 def main() -> int:
     env = environment()
+    env.setdefault("PCN_DEMO", "1")  # `make run` is a demonstration unless PCN_DEMO=0
     os.chdir(REPO_ROOT)
     subprocess.run([PY, "-m", "db", "upgrade"], env=env, check=True)
-    if env.get("PCN_DEMO", "1") == "1":
-        # Demo mode (the default of `make run`): synthetic enquiries and demo accounts.
-        subprocess.run([PY, "-m", "db.demo", "--if-empty"], env=env, check=False)
+    if env["PCN_DEMO"] == "1":
+        # Synthetic enquiries and tickets; refuses (harmlessly) when demo data exists.
+        subprocess.run([PY, "-m", "db.demo"], env=env, check=False)
     if train() != 0:
         print("Training failed: see the messages above.", file=sys.stderr)
         return 1

@@ -185,7 +185,16 @@ def test_feedback_is_recorded(desk):
     assert rows[0]["feedback_helpful"] in (True, 1)
 
 
-def test_gibberish_gets_a_clarification_in_the_users_language(desk):
+def test_gibberish_is_never_a_dead_end(desk):
     replies = desk.send(new_sender(), "blorf zzk quantum banane", "fr")
     body = texts(replies)
-    assert "compris" in body
+    assert "compris" in body or "cleiss.fr" in body  # a clarification, or the out-of-scope pointer
+
+
+def test_two_stage_fallback_clarifies_then_offers_an_agent_in_english(desk):
+    sender = new_sender()
+    desk.send(sender, "Hello", "en")
+    first = desk.send(sender, "/nlu_fallback", "en")
+    assert "not sure I understood" in texts(first)
+    second = desk.send(sender, "/nlu_fallback", "en")
+    assert "PCN agent" in texts(second) and "/request_human" in payloads(second)

@@ -48,8 +48,18 @@ def test_db_models_match_migrations(database_url):
     assert _diff(database_url) == []
 
 
+def migrate_versions_dir():
+    from pathlib import Path
+
+    return Path(migrate.__file__).resolve().parent / "migrations" / "versions"
+
+
 def test_db_single_head():
-    assert migrate.heads() == ["0001"]
+    """One linear history: every revision file is on the path to the single head."""
+    heads = migrate.heads()
+    assert len(heads) == 1
+    revisions = sorted(p.name.split("_")[0] for p in (migrate_versions_dir()).glob("[0-9]*.py"))
+    assert heads == [revisions[-1]]
 
 
 def test_db_rasa_events_table_is_ignored(database_url):
@@ -100,7 +110,7 @@ def test_db_cli_upgrade_current_downgrade(sqlite_url):
     result = run("upgrade")
     assert result.returncode == 0, result.stderr
     result = run("current")
-    assert "0001 (up to date)" in result.stdout
+    assert f"{migrate.heads()[0]} (up to date)" in result.stdout
     result = run("downgrade", "base")
     assert result.returncode == 0, result.stderr
     assert _tables(sqlite_url) & DESK_TABLES == set()

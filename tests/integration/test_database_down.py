@@ -1,0 +1,63 @@
+"""PostgreSQL (the production path) goes down while the desk runs: the assistant
+still answers, a submitted escalation is kept, and is stored exactly once when
+the database is back."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bot.content import REPO_ROOT
+from tests.servers import start_desk
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+
+def texts(replies) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+@pytest.fixture
+def desk_behind_proxy(postgres_url):
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    desk = start_desk(database_url=proxied, web=False)
+    yield desk, proxy, postgres_url
+    proxy.cut()
+    desk.stop()
+
+
+def test_database_down_answers_and_keeps_the_ticket(desk_behind_proxy):
+    desk, proxy, direct_url = desk_behind_proxy
+    assert "Base légale" in texts(desk.send("before-" + uuid.uuid4().hex[:6], "Qu'est-ce que le formulaire S2 ?", "fr"))
+
+    proxy.cut()
+    sender = "down-" + uuid.uuid4().hex[:6]
+    answer = desk.send(sender, "Comment me faire rembourser des soins payés en Espagne ?", "fr", timeout=90)
+    assert "Base légale" in texts(answer), "the assistant must keep answering without its database"
+    desk.send(sender, "/request_human", "fr", timeout=90)
+    desk.send(sender, "/affirm", "fr", timeout=90)
+    desk.send(sender, "paul@example.org", "fr", timeout=90)
+    done = desk.send(sender, "/affirm", "fr", timeout=90)
+    assert "enregistrée" in texts(done) and not re.search(r"PCN-\d{4}-\d{6}", texts(done))
+
+    proxy.start()
+    flushed = subprocess.run([sys.executable, "-m", "db", "flush-spool"], cwd=REPO_ROOT, env=desk.env,
+                             capture_output=True, text=True, timeout=120)
+    assert flushed.returncode == 0, flushed.stdout + flushed.stderr
+    subprocess.run([sys.executable, "-m", "db", "flush-spool"], cwd=REPO_ROOT, env=desk.env, check=True,
+                   capture_output=True, timeout=120)  # a second replay stores nothing twice
+    engine = sa.create_engine(direct_url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT reference, contact_email FROM tickets WHERE conversation_id = :c"),
+                                  {"c": sender}).all()
+    engine.dispose()
+    assert len(rows) == 1 and rows[0].contact_email == "paul@example.org"
+    assert re.fullmatch(r"PCN-\d{4}-\d{6}", rows[0].reference)
