@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +43,17 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     }
 
 
+def busy_ports(env: Dict[str, str]) -> List[str]:
+    """Ports already taken (another desk still running?): said plainly before starting."""
+    busy = []
+    for name in ("PCN_RASA_PORT", "PCN_ACTIONS_PORT", "PCN_WEB_PORT", "PCN_DASHBOARD_PORT"):
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex(("127.0.0.1", int(env[name]))) == 0:  # something already listens there
+                busy.append(f"{env[name]} ({name})")
+    return busy
+
+
 def wait_for(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,6 +67,11 @@ def wait_for(url: str, timeout: float) -> bool:
 
 def main() -> int:
     env = environment()
+    busy = busy_ports(env)
+    if busy:
+        print(f"Port(s) already in use: {', '.join(busy)}. Stop the other desk or set these variables.",
+              file=sys.stderr)
+        return 1
     env.setdefault("PCN_DEMO", "1")  # `make run` is a demonstration unless PCN_DEMO=0
     os.chdir(REPO_ROOT)
     subprocess.run([PY, "-m", "db", "upgrade"], env=env, check=True)
@@ -78,6 +95,12 @@ def main() -> int:
                 child.kill()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # Ctrl-C, also when started from a script that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, interrupt)
     rasa_url = f"http://localhost:{env['PCN_RASA_PORT']}"
     if wait_for(rasa_url + "/", timeout=180):
         print(
