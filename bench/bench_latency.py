@@ -28,7 +28,7 @@ from typing import Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import replace_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 from tests.servers import start_desk  # noqa: E402
 
 MESSAGES = [
@@ -138,9 +138,7 @@ def main() -> int:
     lines += ["", "Cost of the enquiry log (p50 on / off): " + ", ".join(
         f"{c} conv. {on[c]['p50_ms'] / off[c]['p50_ms']:.2f}x" for c in CONCURRENCY)]
     text = "\n".join(lines)
-    print(text)
-    if args.write:
-        replace_section("Latency, throughput, memory", text)
+    publish("Latency, throughput, memory", text, args.write)
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import replace_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 from bot.settings import environment  # noqa: E402
 
 
@@ -42,9 +42,7 @@ def main() -> int:
         "| training examples | wall time (s) | model size (MB) | target met |\n|---|---|---|---|\n"
         f"| {examples} | {seconds:.0f} | {size_mb:.1f} | {'yes' if seconds <= 180 else 'no'} |"
     )
-    print(text)
-    if args.write:
-        replace_section("Training time", text)
+    publish("Training time", text, args.write)
     return 0
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import replace_section  # noqa: E402
+from bench.results import publish  # noqa: E402
 from bot.settings import environment  # noqa: E402
 
 TARGET_F1 = 0.92
@@ -74,9 +74,7 @@ def main() -> int:
             f"{'yes' if r['macro_f1'] >= TARGET_F1 else 'no'} | {worst} |"
         )
     text = "\n".join(lines)
-    print(text)
-    if args.write:
-        replace_section("NLU (held-out)", text)
+    publish("NLU (held-out)", text, args.write)
     return 0
 
 

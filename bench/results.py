@@ -17,3 +17,10 @@ def replace_section(title: str, body: str) -> None:
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def publish(title: str, text: str, write: bool) -> None:
+    """Prints a benchmark's section and, with --write, stores it in RESULTS.md."""
+    print(text)
+    if write:
+        replace_section(title, text)
