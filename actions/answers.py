@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
 from bot.content import QuestionType, answer_by_intent, load_countries_file, localized
-from bot.countries import country, coverage_note_key
+from bot.countries import country, coverage_note_key, find_countries
 from bot.privacy import redact
 
 # Buttons of the country question: the most frequent origins in the 2015 bilan.
@@ -78,9 +78,12 @@ class ActionAnswerQuestion(Action):
             return [SlotSet("handoff_offered", True)]
 
         dispatcher.utter_message(text=compose_answer(qt, language))
-        note = country_note(tracker.get_slot("treatment_country"), language)
-        if note:
-            dispatcher.utter_message(text=note)
+        # The country note only when this message names the country, not on every later answer.
+        treatment = tracker.get_slot("treatment_country")
+        if treatment and treatment in {m.iso2 for m in find_countries(message.get("text") or "")}:
+            note = country_note(treatment, language)
+            if note:
+                dispatcher.utter_message(text=note)
 
         personal = bool(tracker.get_slot("identifier_seen"))
         offer = qt.offers_agent or personal

@@ -200,6 +200,11 @@ def test_switzerland_note_says_what_changes():
         slots={"language": "fr", "treatment_country": "CH", "profile_asked": True}))
     note = messages[1]["text"]
     assert note.startswith("Suisse") and "directive" in note.lower()
+    # a later question without the country does not repeat the note
+    messages, _, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Et pour les frais de transport ?", "q_c5_travel_costs",
+        slots={"language": "fr", "treatment_country": "CH", "profile_asked": True}))
+    assert not any((m.get("text") or "").startswith("Suisse") for m in messages)
 
 
 def test_known_profile_asks_the_origin_country_instead():
