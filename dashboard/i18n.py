@@ -13,15 +13,15 @@ from pathlib import Path
 
 import yaml
 
+from bot.content import load_vocabularies
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = Path(os.environ.get("PCN_CONTENT_DIR", ROOT / "content"))
 LANGS = ("fr", "en")
 
 
-@functools.lru_cache(maxsize=None)
 def vocabularies() -> dict:
-    with open(CONTENT / "vocabularies.yml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
+    return load_vocabularies()  # bot/content.py is the one reader of content/
 
 
 @functools.lru_cache(maxsize=None)
