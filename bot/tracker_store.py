@@ -19,9 +19,13 @@ the database is down at start-up, retry forever. This subclass:
   timeout and pre-ping on PostgreSQL, WAL and a busy timeout on SQLite, so the
   Rasa server, the action server and the console can share one SQLite file);
 * tries to create Rasa's ``events`` table a bounded number of times and, if
-  the database is down, starts anyway and creates it on first successful use.
-  At run time Rasa wraps every store in ``FailSafeTrackerStore``, which falls
-  back to memory when a call fails, so the assistant keeps answering.
+  the database is down, starts anyway and creates it on first successful use;
+* keeps a conversation in memory while the database is down. Rasa's own
+  ``FailSafeTrackerStore`` saves to memory on a failed ``save`` but answers a
+  failed ``retrieve`` with ``None``, so every turn of an outage would start a
+  new conversation (an escalation form could never be completed). Here a
+  tracker that could not be written stays in a memory mirror, is served from
+  there, and is written (all its events) on the first save that succeeds.
 
 The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py).
 """
@@ -35,7 +39,8 @@ from typing import Any, Dict, Generator, Optional, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.domain import Domain
 
 logger = logging.getLogger(__name__)
@@ -95,6 +100,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                 _display(self.url),
             )
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
+        # conversations whose last save failed (database down), by sender id
+        self._unsaved = InMemoryTrackerStore(self.domain)
 
     def _ensure_tables(self) -> bool:
         if self._tables_ready:
@@ -121,3 +128,25 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self._ensure_tables()
         with super().session_scope() as session:
             yield session
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        if sender_id in self._unsaved.store:
+            self._unsaved.domain = self.domain
+            return await self._unsaved.retrieve(sender_id)
+        return await super().retrieve(sender_id)
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        if conversation_id in self._unsaved.store:
+            self._unsaved.domain = self.domain
+            return await self._unsaved.retrieve_full_tracker(conversation_id)
+        return await super().retrieve_full_tracker(conversation_id)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except sa.exc.SQLAlchemyError as error:
+            logger.error("tracker store: conversation %s kept in memory until the database is back: %s",
+                         tracker.sender_id, error)
+            await self._unsaved.save(tracker)
+        else:
+            self._unsaved.store.pop(tracker.sender_id, None)

@@ -109,9 +109,44 @@ def test_db_tracker_store_starts_when_database_is_down():
     )
     assert time.monotonic() - started < 10
     assert store._tables_ready is False
-    # Rasa's agent wraps every store in FailSafeTrackerStore: the bot keeps answering
+    # Rasa's agent wraps every store in FailSafeTrackerStore: the bot keeps answering,
+    # and the conversation goes on from memory instead of restarting at every turn
     failsafe = FailSafeTrackerStore(store)
     tracker = _tracker("conv-down")
     asyncio.run(failsafe.save(tracker))
-    assert asyncio.run(failsafe.retrieve("conv-down")) is None
-    assert asyncio.run(failsafe.fallback_tracker_store.retrieve("conv-down")) is not None
+    kept = asyncio.run(failsafe.retrieve("conv-down"))
+    assert kept is not None and kept.get_slot("language") == "fr"
+    assert len(kept.events) == len(tracker.events)
+
+
+@pytest.mark.postgres
+def test_db_tracker_store_writes_what_it_kept_once_the_database_is_back(postgres_url):
+    from sqlalchemy.engine import make_url
+
+    from tests.tcp_proxy import TcpProxy
+
+    target = make_url(postgres_url)
+    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=target.set(host="127.0.0.1", port=proxy.port)
+                               .render_as_string(hide_password=False))
+    failsafe = FailSafeTrackerStore(store)
+    try:
+        proxy.cut()
+        tracker = _tracker("conv-outage")
+        asyncio.run(failsafe.save(tracker))
+        tracker.update(UserUttered("Et le formulaire S2 ?", {"name": "q_b1_s2", "confidence": 0.9}))
+        asyncio.run(failsafe.save(tracker))
+        assert len(asyncio.run(failsafe.retrieve("conv-outage")).events) == len(tracker.events)
+
+        proxy.start()
+        tracker.update(ActionExecuted("action_listen"))
+        asyncio.run(failsafe.save(tracker))
+        assert "conv-outage" not in store._unsaved.store
+        store.engine.dispose()
+        fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
+        restored = asyncio.run(fresh.retrieve("conv-outage"))
+        assert restored is not None and len(restored.events) == len(tracker.events)
+        fresh.engine.dispose()
+    finally:
+        proxy.cut()
+        store.engine.dispose()
