@@ -107,6 +107,9 @@ def _pick(rng: random.Random, shares: dict) -> str:
     return rng.choices(list(shares), weights=list(shares.values()))[0]
 
 
+QUEUE_TICKETS = 8
+
+
 def _month_add(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     return dt.date(d.year + y, m + 1, 1)
@@ -140,14 +143,14 @@ def _days_weighted(rng: random.Random, days: list[dt.date], n: int) -> list[dt.d
 
 
 def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "demo",
-             now: Optional[dt.datetime] = None) -> Iterator[tuple[dict, list[dict], Optional[dict]]]:
+             now: Optional[dt.datetime] = None, escalate_all: bool = False) -> Iterator[tuple[dict, list[dict], Optional[dict]]]:
     """Yield (enquiry, questions, ticket or None) as column dicts, ids for enquiries only."""
     now = now or dt.datetime.now(UTC)
     cats = _quota(rng, n, CATEGORY_SHARES, P_UNKNOWN["category"], None)
     profiles = _quota(rng, n, PROFILE_SHARES, P_UNKNOWN["profile"], "UNK")
     groups = _quota(rng, n, ORIGIN_SHARES, P_UNKNOWN["origin"], "UNKNOWN")
     for i, day in enumerate(sorted(_days_weighted(rng, days, n))):
-        started = _timestamp(rng, day)
+        started = min(_timestamp(rng, day), now - dt.timedelta(hours=2))  # never in the future
         lang = "fr" if rng.random() < 0.78 else "en"
         eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         profile, group, category = profiles[i], groups[i], cats[i]
@@ -180,6 +183,7 @@ def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "
             t += dt.timedelta(seconds=rng.randint(20, 240))
         if not categorised and rng.random() < 0.25:
             escalate = True  # "I want a human" after failed fallbacks
+        escalate = escalate or escalate_all
         if escalate:
             e_outcome = "escalated"
         elif any(q["outcome"] == "answered" for q in questions):
@@ -262,8 +266,14 @@ def fill(n_enquiries: int = 274, months: int = 7, *, seed: int = 2015, add: bool
     (w_start, w_end), extra = demo_windows(months, today)
     window = [w_start + dt.timedelta(days=k) for k in range((w_end - w_start).days + 1)]
     n_extra = round(n_enquiries * len(extra) / len(window)) if extra else 0
+    # A few escalations of the last days, so that the agents' queue is never empty,
+    # whatever today's date (outside the bilan window when possible).
+    day = today or dt.datetime.now(UTC).date()
+    last_days = [day - dt.timedelta(days=k) for k in range(5, -1, -1)]
+    queue_days = [d for d in last_days if not (w_start <= d <= w_end)] or last_days[-1:]
     counts = {"enquiries": 0, "questions": 0, "tickets": 0, "window": (w_start.isoformat(), w_end.isoformat())}
-    now = dt.datetime.now(UTC)
+    # ticket statuses are drawn as seen on `today` (the real now when today is today)
+    now = min(dt.datetime.now(UTC), dt.datetime.combine(day, dt.time(23, 59), tzinfo=UTC))
     with engine.begin() as conn:
         agents = [r[0] for r in conn.execute(select(DeskUser.__table__.c.id).where(
             DeskUser.__table__.c.role == "agent", DeskUser.__table__.c.active.is_(True)))]
@@ -284,10 +294,11 @@ def fill(n_enquiries: int = 274, months: int = 7, *, seed: int = 2015, add: bool
             for b in (buf_e, buf_q, buf_t, buf_m, buf_a):
                 b.clear()
 
-        for n, days in ((n_enquiries, window), (n_extra, extra)):
+        batches = ((n_enquiries, window, False), (n_extra, extra, False), (QUEUE_TICKETS, queue_days, True))
+        for n, days, escalate_all in batches:
             if n <= 0 or not days:
                 continue
-            for enquiry, questions, ticket in generate(n, days, rng, prefix=prefix, now=now):
+            for enquiry, questions, ticket in generate(n, days, rng, prefix=prefix, now=now, escalate_all=escalate_all):
                 buf_e.append(enquiry)
                 buf_q.extend(questions)
                 counts["enquiries"] += 1

@@ -98,3 +98,23 @@ def test_demo_reproduces_2015_shares_and_is_idempotent(tmp_path):
     assert compute_bilan(dt.date(2026, 4, 1), dt.date(2026, 10, 31), url=url)["total"] == 374
     assert more["enquiries"] >= 100
     dispose_engine(url)
+
+
+@pytest.mark.parametrize("today", [dt.date(2026, 11, 1), dt.date(2026, 12, 1), dt.date(2026, 6, 15)])
+def test_demo_leaves_work_in_the_agents_queue_whatever_the_date(tmp_path, today):
+    import sqlalchemy as sa
+
+    from db import migrate
+    from db.session import dispose_engine
+
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    migrate.upgrade(url)
+    fill(120, 7, url=url, today=today)
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        unresolved = connection.execute(sa.text("SELECT count(*) FROM tickets WHERE status != 'resolved'")).scalar()
+        latest = connection.execute(sa.text("SELECT max(created_at) FROM tickets")).scalar()
+    engine.dispose()
+    dispose_engine(url)
+    assert unresolved >= 3
+    assert str(latest) < str(today + dt.timedelta(days=1))
