@@ -2,12 +2,21 @@
 
 Starts a real desk (action server + Rasa server, temporary SQLite database,
 trained model), then for 1, 8 and 32 concurrent conversations sends realistic
-messages for a fixed number of requests and reports p50/p95 latency, requests
-per second and the servers' resident memory. Two desks run side by side in one
-invocation, with the enquiry log on and off, so that the cost of logging is a
-ratio measured under the same machine load (this machine is shared and noisy).
+messages and reports p50/p95 latency, requests per second and the servers'
+resident memory. Two desks run side by side in one invocation, with the
+enquiry log on and off, so that the cost of logging is a ratio measured under
+the same machine load (this machine is shared and noisy).
 
-    .venv/bin/python bench/bench_latency.py [--requests 240] [--write]
+Two load shapes:
+
+* "conversations": each conversation is a person who reads the answer and
+  types the next message — a think time drawn uniformly in
+  [0.5, 1.5] x ``--think`` seconds (default 2 s, far quicker than people type)
+  between a reply and the next message;
+* "back-to-back": no think time, every conversation sends its next message as
+  soon as the reply arrives — the saturation throughput of one Rasa worker.
+
+    .venv/bin/python bench/bench_latency.py [--requests 240] [--think 2] [--write]
 
 Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations.
 """
@@ -16,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -39,7 +49,9 @@ MESSAGES = [
     ("Mon ordonnance espagnole est-elle valable en France ?", "fr"),
     ("merci", "fr"),
 ]
-CONCURRENCY = (1, 8, 32)
+# (load shape, concurrent conversations); one person alone has no queue to wait in,
+# so think time changes nothing at 1
+LEVELS = (("back-to-back", 1), ("conversations", 8), ("conversations", 32), ("back-to-back", 8), ("back-to-back", 32))
 
 
 def post(url: str, sender: str, text: str, language: str) -> float:
@@ -67,16 +79,22 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def run_load(url: str, concurrency: int, requests: int) -> Dict[str, float]:
-    """`concurrency` conversations, each sending messages in turn, `requests` in total."""
+def run_load(url: str, concurrency: int, requests: int, think: float = 0.0) -> Dict[str, float]:
+    """`concurrency` conversations, each sending messages in turn, `requests` in total.
+
+    With ``think`` > 0 each conversation waits a think time after every reply."""
     per_worker = max(1, requests // concurrency)
 
-    def conversation(_: int) -> List[float]:
+    def conversation(worker: int) -> List[float]:
+        rng = random.Random(worker)
+        time.sleep(rng.uniform(0, think))  # people do not all start typing at the same instant
         latencies = []
         for i in range(per_worker):
             if i % len(MESSAGES) == 0:  # a new conversation every few messages (and under the rate limit)
                 sender = f"bench-{uuid.uuid4().hex[:10]}"
             latencies.append(post(url, sender, *MESSAGES[i % len(MESSAGES)]))
+            if think:
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))
         return latencies
 
     started = time.perf_counter()
@@ -95,6 +113,7 @@ def run_load(url: str, concurrency: int, requests: int) -> Dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
+    parser.add_argument("--think", type=float, default=2.0, help="mean think time of a conversation (s)")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
     args = parser.parse_args()
 
@@ -109,34 +128,37 @@ def main() -> int:
             for text, language in MESSAGES:
                 post(url, "warm-up", text, language)
         rows = []
-        for concurrency in CONCURRENCY:
+        for shape, concurrency in LEVELS:
+            think = args.think if shape == "conversations" else 0.0
             # Interleave the two desks at each level so that both see the same machine load.
             for label, desk in desks.items():
-                result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, args.requests)
-                rows.append((label, concurrency, result))
-                print(label, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+                result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, args.requests, think)
+                rows.append((label, shape, concurrency, result))
+                print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
     finally:
         for desk in desks.values():
             desk.stop()
 
     lines = [
-        f"Command: `.venv/bin/python bench/bench_latency.py --requests {args.requests} --write` — REST channel, "
-        "two desks side by side (enquiry log on / off), same messages, interleaved per level. "
-        "Target: p95 <= 150 ms at 8 concurrent conversations.",
+        f"Command: `.venv/bin/python bench/bench_latency.py --requests {args.requests} --think {args.think:g} --write` "
+        "— REST channel, two desks side by side (enquiry log on / off), same messages, interleaved per level. "
+        f"\"conversations\": a think time of {args.think:g} s on average after each reply; \"back-to-back\": none "
+        "(saturation). Target: p95 <= 150 ms at 8 concurrent conversations.",
         "",
-        "| enquiry log | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
-        "|---|---|---|---|---|---|",
+        "| enquiry log | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for label, concurrency, r in rows:
-        lines.append(f"| {label} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['rps']:.1f} |")
+    for label, shape, concurrency, r in rows:
+        lines.append(f"| {label} | {shape} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | "
+                     f"{r['p95_ms']:.0f} | {r['rps']:.1f} |")
     lines += ["", "| enquiry log | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
     for label, (rasa_mb, actions_mb) in memory.items():
         lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
-    on = {c: r for label, c, r in rows if label == "log on"}
-    off = {c: r for label, c, r in rows if label == "log off"}
+    on = {(shape, c): r for label, shape, c, r in rows if label == "log on"}
+    off = {(shape, c): r for label, shape, c, r in rows if label == "log off"}
     lines += ["", "Cost of the enquiry log (p50 on / off): " + ", ".join(
-        f"{c} conv. {on[c]['p50_ms'] / off[c]['p50_ms']:.2f}x" for c in CONCURRENCY)]
+        f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
     text = "\n".join(lines)
     publish("Latency, throughput, memory", text, args.write)
     return 0

@@ -53,7 +53,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import rasa_speedups
+
 logger = logging.getLogger(__name__)
+rasa_speedups.apply()  # this module is loaded by every Rasa server of the desk (credentials.yml)
 
 DEFAULT_MAX_MESSAGE_CHARS = 1000
 DEFAULT_MAX_MESSAGES_PER_MINUTE = 20

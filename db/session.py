@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterator, Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from db.settings import ensure_sqlite_folder, get_database_url
 
@@ -45,6 +46,10 @@ def engine_kwargs(url: str) -> Dict[str, Any]:
             "timeout": SQLITE_BUSY_TIMEOUT_S,
             "check_same_thread": False,
         }
+        if make_url(url).database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens a new file connection (and its PRAGMAs) per
+            # session by default; keep a few open as 2.0 does (one thread each at a time).
+            kwargs["poolclass"] = QueuePool
     return kwargs
 
 
