@@ -21,6 +21,14 @@ from bot.train import train
 PY = sys.executable
 
 
+def cors_origins(env: Dict[str, str]) -> List[str]:
+    """Origins allowed to call the REST channel from a browser, one argument each
+    (Rasa's --cors takes a list; one string with spaces would match no origin)."""
+    web_port = env["PCN_WEB_PORT"]
+    configured = env.get("PCN_CORS_ORIGINS", f"http://localhost:{web_port} http://127.0.0.1:{web_port}")
+    return configured.replace(",", " ").split()
+
+
 def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     rasa_port, actions_port = env["PCN_RASA_PORT"], env["PCN_ACTIONS_PORT"]
     web_port, dashboard_port = env["PCN_WEB_PORT"], env["PCN_DASHBOARD_PORT"]
@@ -28,7 +36,7 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     rasa = [
         PY, "-m", "rasa", "run", "--model", str(MODELS_DIR / f"{MODEL_NAME}.tar.gz"),
         "--port", rasa_port, "--endpoints", endpoints, "--credentials", "credentials.yml",
-        "--cors", env.get("PCN_CORS_ORIGINS", f"http://localhost:{web_port} http://127.0.0.1:{web_port}"),
+        "--cors", *cors_origins(env),
     ]
     if env.get("PCN_RASA_TOKEN"):  # the HTTP API (tracker, events) only with a token
         rasa += ["--enable-api", "--auth-token", env["PCN_RASA_TOKEN"]]
@@ -38,7 +46,7 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
         "web": [PY, "-m", "bot.webserver", "--port", web_port],
         "dashboard": [
             PY, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", dashboard_port,
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
         ],
     }
 
@@ -73,6 +81,16 @@ def main() -> int:
               file=sys.stderr)
         return 1
     env.setdefault("PCN_DEMO", "1")  # `make run` is a demonstration unless PCN_DEMO=0
+    workers = env.get("PCN_RASA_WORKERS", "1").strip()
+    if not workers.isdigit() or int(workers) < 1:
+        print(f"PCN_RASA_WORKERS must be a whole number >= 1, not {workers!r}.", file=sys.stderr)
+        return 1
+    if int(workers) > 1 and not env.get("PCN_REDIS_HOST"):
+        # two workers must never process one conversation at once: Rasa needs a shared lock store
+        print("PCN_RASA_WORKERS > 1 needs the Redis lock store: set PCN_REDIS_HOST (and PCN_REDIS_PORT).",
+              file=sys.stderr)
+        return 1
+    env["SANIC_WORKERS"] = workers
     os.chdir(REPO_ROOT)
     subprocess.run([PY, "-m", "db", "upgrade"], env=env, check=True)
     if env["PCN_DEMO"] == "1":

@@ -21,6 +21,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from bot.content import REPO_ROOT
+from bot.launcher import cors_origins
 from bot.settings import MODEL_NAME, MODELS_DIR, environment
 
 MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
@@ -86,7 +87,8 @@ class Desk:
                 process.kill()
 
 
-def start_desk(database_url: Optional[str] = None, web: bool = True) -> Desk:
+def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: str = "endpoints.yml",
+               extra_env: Optional[Dict[str, str]] = None) -> Desk:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (the README test command does it)")
     workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
@@ -101,6 +103,7 @@ def start_desk(database_url: Optional[str] = None, web: bool = True) -> Desk:
         PCN_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
         PCN_SPOOL_DIR=str(workdir / "spool"),
     )
+    env.update(extra_env or {})
     subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     desk = Desk(
@@ -115,8 +118,8 @@ def start_desk(database_url: Optional[str] = None, web: bool = True) -> Desk:
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
         "rasa": [
             sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
-            "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-            "--enable-api", "--auth-token", TOKEN, "--cors", "*",
+            "--endpoints", endpoints, "--credentials", "credentials.yml",
+            "--enable-api", "--auth-token", TOKEN, "--cors", *cors_origins(env),  # as `make run` does
         ],
     }
     if web and (REPO_ROOT / "bot" / "webserver.py").exists():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 
-from bot.launcher import busy_ports, processes
+from bot.launcher import busy_ports, cors_origins, processes
 from bot.settings import environment
 
 
@@ -32,3 +32,13 @@ def test_a_taken_port_is_reported(monkeypatch):
         port = listener.getsockname()[1]
         monkeypatch.setenv("PCN_WEB_PORT", str(port))
         assert f"{port} (PCN_WEB_PORT)" in busy_ports(environment())
+
+
+def test_cors_origins_are_separate_arguments(monkeypatch):
+    monkeypatch.delenv("PCN_CORS_ORIGINS", raising=False)
+    monkeypatch.setenv("PCN_WEB_PORT", "8080")
+    rasa = processes(environment())["rasa"]
+    at = rasa.index("--cors")
+    assert rasa[at + 1:at + 3] == ["http://localhost:8080", "http://127.0.0.1:8080"]
+    monkeypatch.setenv("PCN_CORS_ORIGINS", "https://www.cleiss.fr, https://cleiss.fr")
+    assert cors_origins(environment()) == ["https://www.cleiss.fr", "https://cleiss.fr"]
