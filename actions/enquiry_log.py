@@ -2,8 +2,10 @@
 
 Every user turn adds a few rows for the bilan; doing it inline would add a
 database round trip to each reply and would break answers when the database
-is down. A single background thread applies the writes in order; failures are
-logged and never reach the user. `drain()` lets tests and shutdown wait.
+is down. A single background thread applies the writes in order; while the
+database is unreachable it retries the pending write with back-off (later
+writes wait in a bounded queue); other failures are logged; none reaches the
+user. `drain()` lets tests and shutdown wait.
 """
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ import logging
 import os
 import queue
 import threading
+import time
 from typing import Any, Callable, Optional
 
 logger = logging.getLogger(__name__)
 
 _MAX_PENDING = 10_000  # beyond this the database is clearly down: drop, don't grow memory
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # back-off while the database is unreachable
+RETRY_FOR_S = 15 * 60.0                 # then a write is dropped (and logged)
 
 
 class _Writer:
@@ -46,13 +51,32 @@ class _Writer:
             try:
                 if item is None:
                     return
-                function, args, kwargs = item
-                try:
-                    function(*args, **kwargs)
-                except Exception:  # the log must never take the assistant down
-                    logger.exception("enquiry log write failed: %s", getattr(function, "__name__", function))
+                self._apply(*item)
             finally:
                 self._queue.task_done()
+
+    def _apply(self, function: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        """Applies one write; while the database is unreachable, retries it (in order,
+        with back-off) instead of dropping it, so a short outage loses no enquiry."""
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        delay, waited = RETRY_FIRST_S, 0.0
+        while True:
+            try:
+                function(*args, **kwargs)
+                return
+            except (OperationalError, InterfaceError) as error:
+                if waited >= RETRY_FOR_S:
+                    logger.error("enquiry log: database still unreachable after %.0f s, write dropped: %s",
+                                 waited, error)
+                    return
+                logger.warning("enquiry log: database unreachable, retrying in %.1f s: %s", delay, error)
+                time.sleep(delay)
+                waited += delay
+                delay = min(2 * delay, RETRY_MAX_S)
+            except Exception:  # a bug, not an outage: the log must never take the assistant down
+                logger.exception("enquiry log write failed: %s", getattr(function, "__name__", function))
+                return
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Waits until every submitted write has been applied (or timeout)."""

@@ -31,6 +31,10 @@ class TcpProxy:
         """Refuse new connections and drop the open ones."""
         with self._lock:
             if self._listener:
+                try:  # wakes the thread blocked in accept(): close() alone would let one more in
+                    self._listener.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
                 self._listener.close()
                 self._listener = None
             for connection in self._connections:

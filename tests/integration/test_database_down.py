@@ -1,11 +1,12 @@
 """PostgreSQL (the production path) goes down while the desk runs: the assistant
 still answers, a submitted escalation is kept, and is stored exactly once when
-the database is back."""
+the database is back; the enquiry log of the outage is written then too."""
 from __future__ import annotations
 
 import re
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -58,6 +59,19 @@ def test_database_down_answers_and_keeps_the_ticket(desk_behind_proxy):
     with engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT reference, contact_email FROM tickets WHERE conversation_id = :c"),
                                   {"c": sender}).all()
-    engine.dispose()
     assert len(rows) == 1 and rows[0].contact_email == "paul@example.org"
     assert re.fullmatch(r"PCN-\d{4}-\d{6}", rows[0].reference)
+
+
+    # the enquiry log written during the outage arrives too (the action server retries it)
+    deadline = time.monotonic() + 60
+    while True:
+        with engine.connect() as connection:
+            logged = connection.execute(sa.text(
+                "SELECT e.outcome, count(q.id) AS questions FROM enquiries e LEFT JOIN enquiry_questions q "
+                "ON q.enquiry_id = e.id WHERE e.conversation_id = :c GROUP BY e.outcome"), {"c": sender}).all()
+        if (logged and logged[0].questions >= 1) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    engine.dispose()
+    assert logged and logged[0].questions >= 1, logged

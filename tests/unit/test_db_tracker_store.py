@@ -144,8 +144,8 @@ def test_db_tracker_store_writes_what_it_kept_once_the_database_is_back(postgres
         assert "conv-outage" not in store._unsaved.store
         store.engine.dispose()
         fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
-        restored = asyncio.run(fresh.retrieve("conv-outage"))
-        assert restored is not None and len(restored.events) == len(tracker.events)
+        restored = asyncio.run(fresh.retrieve_full_tracker("conv-outage"))
+        assert restored is not None and list(restored.events) == list(tracker.events)
         fresh.engine.dispose()
     finally:
         proxy.cut()
