@@ -111,8 +111,9 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                 return True
             try:
                 self.Base.metadata.create_all(self.engine)
-            except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.InterfaceError) as error:
-                # also raised when two processes create the table at the same time
+            except sa.exc.SQLAlchemyError as error:
+                # also raised when two processes (e.g. two Rasa workers) create the table at
+                # the same time: PostgreSQL then reports a unique violation on its catalogue
                 try:
                     ready = sa.inspect(self.engine).has_table(self.SQLEvent.__tablename__)
                 except sa.exc.SQLAlchemyError:

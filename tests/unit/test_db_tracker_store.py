@@ -150,3 +150,30 @@ def test_db_tracker_store_writes_what_it_kept_once_the_database_is_back(postgres
     finally:
         proxy.cut()
         store.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_db_tracker_store_two_workers_creating_the_table_at_once(postgres_url):
+    """Two Rasa workers start together on an empty database: both get a working store."""
+    import threading
+
+    stores, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            stores.append(UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url, connect_retries=1))
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors and len(stores) == 4
+    assert all(store._tables_ready for store in stores)
+    for k, store in enumerate(stores):
+        _round_trip(store, f"conv-worker-{k}")
+        store.engine.dispose()
