@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import publish  # noqa: E402
-from tests.servers import start_desk  # noqa: E402
+from tests.servers import Desk, start_desk  # noqa: E402
 
 MESSAGES = [
     ("Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr"),
@@ -110,6 +110,23 @@ def run_load(url: str, concurrency: int, requests: int, think: float = 0.0) -> D
     }
 
 
+def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_up: int = 1) -> list:
+    """Runs every (load shape, concurrency) level on every desk, the desks interleaved at
+    each level so that they all see the same machine load; returns (label, shape, n, result)."""
+    for desk in desks.values():  # warm-up: models, spaCy, lingua, database connections (every worker)
+        for k in range(warm_up):
+            for text, language in MESSAGES:
+                post(f"{desk.rasa_url}/webhooks/rest/webhook", f"warm-up-{k}", text, language)
+    rows = []
+    for shape, concurrency in levels:
+        pause = think if shape == "conversations" else 0.0
+        for label, desk in desks.items():
+            result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, requests, pause)
+            rows.append((label, shape, concurrency, result))
+            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
@@ -123,18 +140,7 @@ def main() -> int:
         desks[label] = start_desk(web=False)
     os.environ.pop("PCN_ENQUIRY_LOG", None)
     try:
-        for desk in desks.values():  # warm-up: models, spaCy, lingua, SQLite file
-            url = f"{desk.rasa_url}/webhooks/rest/webhook"
-            for text, language in MESSAGES:
-                post(url, "warm-up", text, language)
-        rows = []
-        for shape, concurrency in LEVELS:
-            think = args.think if shape == "conversations" else 0.0
-            # Interleave the two desks at each level so that both see the same machine load.
-            for label, desk in desks.items():
-                result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, args.requests, think)
-                rows.append((label, shape, concurrency, result))
-                print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        rows = compare(desks, LEVELS, args.requests, args.think)
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
     finally:
         for desk in desks.values():

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_latency import MESSAGES, post, rss_mb, run_load  # noqa: E402
+from bench.bench_latency import compare, rss_mb  # noqa: E402
 from bench.results import publish  # noqa: E402
 from tests.servers import start_desk  # noqa: E402
 
@@ -62,17 +62,7 @@ def main() -> int:
             desks[workers] = start_desk(database_url=url, web=False, endpoints="endpoints.production.yml",
                                         extra_env={"PCN_REDIS_HOST": redis_host, "PCN_REDIS_PORT": redis_port,
                                                    "SANIC_WORKERS": workers})
-        for desk in desks.values():  # warm-up: every worker, models, spaCy, connections
-            for k in range(4):
-                for text, language in MESSAGES:
-                    post(f"{desk.rasa_url}/webhooks/rest/webhook", f"warm-up-{k}", text, language)
-        rows = []
-        for shape, concurrency in LEVELS:
-            think = args.think if shape == "conversations" else 0.0
-            for workers, desk in desks.items():
-                result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, args.requests, think)
-                rows.append((workers, shape, concurrency, result))
-                print(workers, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        rows = compare(desks, LEVELS, args.requests, args.think, warm_up=4)  # 4: reach every worker
         memory = {workers: rss_mb(d.processes["rasa"].pid) for workers, d in desks.items()}
     finally:
         for desk in desks.values():
