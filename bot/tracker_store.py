@@ -25,7 +25,8 @@ the database is down at start-up, retry forever. This subclass:
   failed ``retrieve`` with ``None``, so every turn of an outage would start a
   new conversation (an escalation form could never be completed). Here a
   tracker that could not be written stays in a memory mirror, is served from
-  there, and is written (all its events) on the first save that succeeds.
+  there, and is written on the first save that succeeds — all its events when
+  Rasa had to start it afresh because the stored conversation could not be read.
 
 The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py).
 """
@@ -35,7 +36,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Any, Dict, Generator, Optional, Text
+from typing import Any, Dict, Generator, Iterator, Optional, Set, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
@@ -102,6 +103,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
         # conversations whose last save failed (database down), by sender id
         self._unsaved = InMemoryTrackerStore(self.domain)
+        # conversations whose tracker Rasa had to recreate because retrieving it failed
+        self._detached: Set[Text] = set()
 
     def _ensure_tables(self) -> bool:
         if self._tables_ready:
@@ -134,7 +137,12 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         if sender_id in self._unsaved.store:
             self._unsaved.domain = self.domain
             return await self._unsaved.retrieve(sender_id)
-        return await super().retrieve(sender_id)
+        try:
+            return await super().retrieve(sender_id)
+        except sa.exc.SQLAlchemyError:
+            # Rasa goes on with a new tracker: none of its events is in the database
+            self._detached.add(sender_id)
+            raise
 
     async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
         if conversation_id in self._unsaved.store:
@@ -151,3 +159,11 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             await self._unsaved.save(tracker)
         else:
             self._unsaved.store.pop(tracker.sender_id, None)
+            self._detached.discard(tracker.sender_id)
+
+    def _additional_events(self, session: sa.orm.Session, tracker: DialogueStateTracker) -> Iterator:
+        if tracker.sender_id in self._detached:
+            # Started while the database was down: the stored count (of an earlier
+            # session) says nothing about this tracker, all of whose events are new.
+            return iter(tracker.events)
+        return super()._additional_events(session, tracker)
