@@ -362,3 +362,22 @@ def test_network_error_is_shown_with_a_retry(desk, browser):  # noqa: F811
     assert FLOWS["fr"]["legal"] in "\n".join(replies)
     assert texts(browser, ".pcn-msg--user") == users, "the retried message was shown twice"
     assert texts(browser, ".pcn-msg--notice") == [], "the error stays after a successful retry"
+
+
+def test_typing_indicator_while_the_assistant_answers(desk, browser):  # noqa: F811
+    open_chat(browser, desk.web_url + "/")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions", {  # a slow mobile network
+        "offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1,
+    })
+    try:
+        type_message(browser, FLOWS["fr"]["question"])()
+        indicator = browser.find_element(By.CSS_SELECTOR, ".pcn-typing")
+        wait(browser, lambda d: indicator.is_displayed(), 5, "no typing indicator while waiting")
+        assert "écrit" in indicator.get_attribute("textContent") and indicator.get_attribute("role") == "status"
+        wait(browser, lambda d: not busy(d) and FLOWS["fr"]["legal"] in "\n".join(bot_texts(d)), 30)
+        assert not indicator.is_displayed(), "the indicator stays after the answer"
+    finally:
+        browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
+        })
