@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import replace_section  # noqa: E402
 from db import migrate  # noqa: E402
 from db.demo import _reference, generate  # noqa: E402
 from db.repositories.bilan import compute_bilan  # noqa: E402
@@ -166,24 +167,16 @@ def pg_database(admin_url: str, name: str, drop: bool = False) -> str:
 
 
 def write_results(lines: list[str], command: str) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = ["## Bilan", "", f"Command: `{command}`", "",
-               f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-               f"run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
-               "Every figure of the bilan page (totals, breakdowns with denominators, monthly trend, outcomes, rates, "
-               "top question types, top unanswered questions, ticket counts, median and p90 first-response and "
-               "resolution times) computed in SQL by `db.repositories.bilan.compute_bilan`. "
-               "`12 months` = every row; `6 months` = the default period. Cold = first call on a new engine; warm = median of the next calls.", "",
-               "| backend | enquiries | questions | tickets | load (s) | 12 months cold (s) | 12 months warm (s) | 6 months warm (s) |",
-               "|---|---:|---:|---:|---:|---:|---:|---:|", *lines, ""]
-    start = text.find("## Bilan")
-    if start >= 0:
-        nxt = text.find("\n## ", start + 1)
-        text = text[:start] + "\n".join(section) + (text[nxt + 1:] if nxt >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(section)
-    path.write_text(text, encoding="utf-8")
+    body = [f"Command: `{command}`", "",
+            f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"run {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+            "Every figure of the bilan page (totals, breakdowns with denominators, monthly trend, outcomes, rates, "
+            "top question types, top unanswered questions, ticket counts, median and p90 first-response and "
+            "resolution times) computed in SQL by `db.repositories.bilan.compute_bilan`. "
+            "`12 months` = every row; `6 months` = the default period. Cold = first call on a new engine; warm = median of the next calls.", "",
+            "| backend | enquiries | questions | tickets | load (s) | 12 months cold (s) | 12 months warm (s) | 6 months warm (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|", *lines]
+    replace_section("Bilan", "\n".join(body))
 
 
 def main(argv=None) -> int:
