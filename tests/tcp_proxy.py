@@ -18,6 +18,15 @@ class TcpProxy:
         self._connections: List[socket.socket] = []
         self._lock = threading.Lock()
 
+    @classmethod
+    def in_front_of(cls, database_url: str) -> tuple["TcpProxy", str]:
+        """A started proxy to the database of ``database_url``, and the URL that goes through it."""
+        from sqlalchemy.engine import make_url
+
+        target = make_url(database_url)
+        proxy = cls(target.host or "127.0.0.1", target.port or 5432).start()
+        return proxy, target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
     def start(self) -> "TcpProxy":
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from bot.content import REPO_ROOT
 from tests.servers import start_desk
@@ -26,9 +25,7 @@ def texts(replies) -> str:
 
 @pytest.fixture
 def desk_behind_proxy(postgres_url):
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.in_front_of(postgres_url)
     desk = start_desk(database_url=proxied, web=False)
     yield desk, proxy, postgres_url
     proxy.cut()

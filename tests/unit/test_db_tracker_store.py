@@ -119,37 +119,37 @@ def test_db_tracker_store_starts_when_database_is_down():
     assert len(kept.events) == len(tracker.events)
 
 
-@pytest.mark.postgres
-def test_db_tracker_store_writes_what_it_kept_once_the_database_is_back(postgres_url):
-    from sqlalchemy.engine import make_url
-
+@pytest.fixture
+def store_behind_proxy(postgres_url):
+    """(proxy, store on PostgreSQL through the proxy, as Rasa wraps it, the store itself)."""
     from tests.tcp_proxy import TcpProxy
 
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=target.set(host="127.0.0.1", port=proxy.port)
-                               .render_as_string(hide_password=False))
-    failsafe = FailSafeTrackerStore(store)
-    try:
-        proxy.cut()
-        tracker = _tracker("conv-outage")
-        asyncio.run(failsafe.save(tracker))
-        tracker.update(UserUttered("Et le formulaire S2 ?", {"name": "q_b1_s2", "confidence": 0.9}))
-        asyncio.run(failsafe.save(tracker))
-        assert len(asyncio.run(failsafe.retrieve("conv-outage")).events) == len(tracker.events)
+    proxy, proxied = TcpProxy.in_front_of(postgres_url)
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=proxied)
+    yield proxy, FailSafeTrackerStore(store), store
+    proxy.cut()
+    store.engine.dispose()
 
-        proxy.start()
-        tracker.update(ActionExecuted("action_listen"))
-        asyncio.run(failsafe.save(tracker))
-        assert "conv-outage" not in store._unsaved.store
-        store.engine.dispose()
-        fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
-        restored = asyncio.run(fresh.retrieve_full_tracker("conv-outage"))
-        assert restored is not None and list(restored.events) == list(tracker.events)
-        fresh.engine.dispose()
-    finally:
-        proxy.cut()
-        store.engine.dispose()
+
+@pytest.mark.postgres
+def test_db_tracker_store_writes_what_it_kept_once_the_database_is_back(postgres_url, store_behind_proxy):
+    proxy, failsafe, store = store_behind_proxy
+    proxy.cut()
+    tracker = _tracker("conv-outage")
+    asyncio.run(failsafe.save(tracker))
+    tracker.update(UserUttered("Et le formulaire S2 ?", {"name": "q_b1_s2", "confidence": 0.9}))
+    asyncio.run(failsafe.save(tracker))
+    assert len(asyncio.run(failsafe.retrieve("conv-outage")).events) == len(tracker.events)
+
+    proxy.start()
+    tracker.update(ActionExecuted("action_listen"))
+    asyncio.run(failsafe.save(tracker))
+    assert "conv-outage" not in store._unsaved.store
+    store.engine.dispose()
+    fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
+    restored = asyncio.run(fresh.retrieve_full_tracker("conv-outage"))
+    assert restored is not None and list(restored.events) == list(tracker.events)
+    fresh.engine.dispose()
 
 
 @pytest.mark.postgres
@@ -180,34 +180,22 @@ def test_db_tracker_store_two_workers_creating_the_table_at_once(postgres_url):
 
 
 @pytest.mark.postgres
-def test_db_tracker_store_conversation_started_afresh_during_an_outage_is_stored_whole(postgres_url):
+def test_db_tracker_store_conversation_started_afresh_during_an_outage_is_stored_whole(postgres_url, store_behind_proxy):
     """The database goes down in the middle of a conversation: Rasa cannot read it and starts
     a new tracker; once the database is back every event of that new tracker is stored."""
-    from sqlalchemy.engine import make_url
-
-    from tests.tcp_proxy import TcpProxy
-
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=target.set(host="127.0.0.1", port=proxy.port)
-                               .render_as_string(hide_password=False))
-    failsafe = FailSafeTrackerStore(store)
-    try:
-        before = _tracker("conv-mid")
-        before.update(UserUttered("Et le S2 ?", {"name": "q_b4_s2_form", "confidence": 0.9}))
-        asyncio.run(failsafe.save(before))  # 9 events stored
-        proxy.cut()
-        assert asyncio.run(failsafe.retrieve("conv-mid")) is None  # Rasa then starts afresh
-        during = _tracker("conv-mid")  # 8 new events
-        asyncio.run(failsafe.save(during))
-        proxy.start()
-        during.update(ActionExecuted("action_listen"))
-        asyncio.run(failsafe.save(during))
-        store.engine.dispose()
-        fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
-        stored = asyncio.run(fresh.retrieve_full_tracker("conv-mid"))
-        assert list(stored.events) == list(before.events) + list(during.events)
-        fresh.engine.dispose()
-    finally:
-        proxy.cut()
-        store.engine.dispose()
+    proxy, failsafe, store = store_behind_proxy
+    before = _tracker("conv-mid")
+    before.update(UserUttered("Et le S2 ?", {"name": "q_b4_s2_form", "confidence": 0.9}))
+    asyncio.run(failsafe.save(before))  # 9 events stored
+    proxy.cut()
+    assert asyncio.run(failsafe.retrieve("conv-mid")) is None  # Rasa then starts afresh
+    during = _tracker("conv-mid")  # 8 new events
+    asyncio.run(failsafe.save(during))
+    proxy.start()
+    during.update(ActionExecuted("action_listen"))
+    asyncio.run(failsafe.save(during))
+    store.engine.dispose()
+    fresh = UrlSQLTrackerStore(domain=DOMAIN, url=postgres_url)
+    stored = asyncio.run(fresh.retrieve_full_tracker("conv-mid"))
+    assert list(stored.events) == list(before.events) + list(during.events)
+    fresh.engine.dispose()

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from actions import enquiry_log
 from db import migrate
@@ -18,9 +17,7 @@ pytestmark = pytest.mark.postgres
 
 def test_writes_made_during_an_outage_are_applied_in_order_once_it_ends(postgres_url, monkeypatch):
     migrate.upgrade(postgres_url)
-    target = make_url(postgres_url)
-    proxy = TcpProxy(target.host or "127.0.0.1", target.port or 5432).start()
-    proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    proxy, proxied = TcpProxy.in_front_of(postgres_url)
     monkeypatch.setenv("PCN_DATABASE_URL", proxied)
     monkeypatch.setattr(enquiry_log, "RETRY_FIRST_S", 0.2)
     monkeypatch.setattr(enquiry_log, "RETRY_MAX_S", 0.5)
