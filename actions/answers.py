@@ -75,7 +75,7 @@ class ActionAnswerQuestion(Action):
         language = tracker.get_slot("language") or "fr"
         if qt is None:  # an intent without content: never a dead end
             dispatcher.utter_message(response="utter_fallback_offer_human")
-            return [SlotSet("handoff_offered", True)]
+            return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]
 
         dispatcher.utter_message(text=compose_answer(qt, language))
         # The country note only when this message names the country, not on every later answer.
@@ -95,6 +95,7 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_was_this_helpful")
 
         events: List[Dict[Text, Any]] = [SlotSet("origin_asked", False)]
+        asks_profile_or_origin = False
         if not tracker.get_slot("profile_asked"):
             # Asked once, after the first answer; what the user already said is not asked again.
             if not tracker.get_slot("profile"):
@@ -103,6 +104,7 @@ class ActionAnswerQuestion(Action):
                 dispatcher.utter_message(**origin_question(language))
                 events.append(SlotSet("origin_asked", True))
             events.append(SlotSet("profile_asked", True))
+            asks_profile_or_origin = not tracker.get_slot("profile") or not tracker.get_slot("origin_country")
 
         raw_text = message.get("text") or ""
         enquiry_id = tracker.get_slot("enquiry_id")
@@ -119,6 +121,8 @@ class ActionAnswerQuestion(Action):
             )
         return events + [
             SlotSet("handoff_offered", offer),
+            # A typed yes / no answers the last question asked: feedback only if nothing followed it.
+            SlotSet("feedback_asked", not offer and not asks_profile_or_origin),
             SlotSet("last_question_code", qt.code),
             # Patterns only here (fast); names are redacted when the text is shown back.
             SlotSet("last_question_text", redact(raw_text, use_ner=False)),
@@ -136,7 +140,8 @@ class ActionAcknowledgeContext(Action):
         events: List[Dict[Text, Any]] = []
         if tracker.get_slot("profile") and not tracker.get_slot("origin_country") and not tracker.get_slot("origin_asked"):
             dispatcher.utter_message(**origin_question(language))
-            return [SlotSet("origin_asked", True), SlotSet("profile_asked", True)]
+            return [SlotSet("origin_asked", True), SlotSet("profile_asked", True), SlotSet("feedback_asked", False)]
+        events.append(SlotSet("feedback_asked", False))
         if tracker.get_slot("origin_asked"):
             events.append(SlotSet("origin_asked", False))
         note = country_note(tracker.get_slot("origin_country"), language)

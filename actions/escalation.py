@@ -58,7 +58,7 @@ def idempotency_key(tracker: Tracker, question: str, email: str) -> str:
 
 
 def reset_form() -> List[Dict[Text, Any]]:
-    return [SlotSet(name, None) for name in FORM_SLOTS] + [SlotSet("handoff_offered", False)]
+    return [SlotSet(name, None) for name in FORM_SLOTS] + [SlotSet("handoff_offered", False), SlotSet("feedback_asked", False)]
 
 
 class ActionAskEscalationQuestion(Action):

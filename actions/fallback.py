@@ -73,7 +73,7 @@ class ActionDefaultFallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         log_turn(tracker, "not_understood")
         dispatcher.utter_message(response="utter_fallback_offer_human")
-        return [SlotSet("handoff_offered", True)]
+        return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]
 
 
 class ActionOutOfScope(Action):
@@ -83,4 +83,4 @@ class ActionOutOfScope(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         log_turn(tracker, "out_of_scope")
         dispatcher.utter_message(response="utter_out_of_scope")
-        return [SlotSet("handoff_offered", False)]
+        return [SlotSet("handoff_offered", False), SlotSet("feedback_asked", False)]

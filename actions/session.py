@@ -47,5 +47,6 @@ class ActionSessionStart(Action):
             SlotSet("profile_asked", False),
             SlotSet("origin_asked", False),
             SlotSet("handoff_offered", False),
+            SlotSet("feedback_asked", False),
             ActionExecuted("action_listen"),
         ]

@@ -180,9 +180,24 @@ def test_feedback_is_recorded(desk):
     sender = new_sender()
     desk.send(sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
     desk.send(sender, "/feedback_positive", "fr")
+    assert recorded_feedback(desk, sender) in (True, 1)
+
+
+def recorded_feedback(desk, sender):
     rows = wait_rows(desk, "SELECT feedback_helpful FROM enquiries WHERE conversation_id = :c", {"c": sender},
                      lambda rows: rows and rows[0]["feedback_helpful"] is not None)
-    assert rows[0]["feedback_helpful"] in (True, 1)
+    return rows[0]["feedback_helpful"]
+
+
+def test_a_typed_yes_to_was_this_helpful_is_recorded(desk):
+    sender = new_sender()
+    desk.send(sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
+    # The second answer ends on "Cette réponse vous a-t-elle été utile ?" (the profile was asked once, before).
+    replies = desk.send(sender, "et les médicaments achetés en Espagne, ils sont remboursés ?", "fr")
+    assert "utile" in texts(replies)
+    thanks = desk.send(sender, "oui", "fr")
+    assert "Merci pour votre retour" in texts(thanks)
+    assert recorded_feedback(desk, sender) in (True, 1)
 
 
 def test_gibberish_is_never_a_dead_end(desk):

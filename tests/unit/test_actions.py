@@ -158,6 +158,7 @@ def test_bot_answer_asks_feedback_then_profile_once(enquiry):
     assert "Base légale" in messages[0]["text"]
     assert responses_of(messages) == ["utter_was_this_helpful", "utter_ask_profile"]
     assert slots["handoff_offered"] is False and slots["profile_asked"] is True
+    assert slots["feedback_asked"] is False  # the profile question came last: a "yes" would answer it
     profile_buttons = [b["payload"] for b in messages[-1]["buttons"]]
     assert '/inform{"profile": "HCP"}' in profile_buttons
     # asked once only
@@ -256,6 +257,25 @@ def test_feedback(enquiry):
     assert enquiry_row(enquiry).feedback_helpful is False
     messages, slots, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive", slots={"enquiry_id": enquiry}))
     assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages) == ["utter_feedback_thanks"]
+
+
+def test_typed_yes_or_no_after_was_this_helpful_is_feedback(enquiry):
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Quels soins sont exclus de la directive ?", "q_a4_covered_care",
+        slots={"language": "fr", "enquiry_id": enquiry, "profile_asked": True}))
+    assert responses_of(messages)[-1] == "utter_was_this_helpful" and slots["feedback_asked"] is True
+    messages, slots, _ = run(ActionRecordFeedback(), make_tracker("oui", "affirm", slots={"enquiry_id": enquiry}))
+    assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages) == ["utter_feedback_thanks"]
+    assert slots["feedback_asked"] is False
+    messages, slots, _ = run(ActionRecordFeedback(), make_tracker("non", "deny", slots={"enquiry_id": enquiry}))
+    assert enquiry_row(enquiry).feedback_helpful is False and slots["handoff_offered"] is True
+
+
+def test_an_offer_of_an_agent_is_not_a_feedback_question(enquiry):
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Cela fait 8 mois que j'attends mon remboursement", "q_c4_reimbursement_delay",
+        slots={"language": "fr", "enquiry_id": enquiry, "profile_asked": True}))
+    assert slots["handoff_offered"] is True and slots["feedback_asked"] is False
 
 
 # --- escalation ---------------------------------------------------------------------
