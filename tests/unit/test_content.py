@@ -67,7 +67,7 @@ def test_answer_is_complete_in_both_languages(code):
         assert "http" not in text and "<" not in text, "links go in `links`, no markup in answers"
         if qt.offers_agent:
             assert qt.handoff.get(language), (code, language)
-    assert qt.links and all(link.url.startswith("https://") or link.url.startswith("http://") for link in qt.links)
+    assert qt.links and all(link.url.startswith("https://") for link in qt.links), "official pages over https only"
     assert all(any(host in link.url for host in OFFICIAL_HOSTS) for link in qt.links), code
     assert qt.sources, code
 
