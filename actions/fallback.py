@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
@@ -64,6 +64,15 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
+def fell_back_since_last_message(tracker: Tracker, action_name: Text) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") == action_name:
+            return True
+    return False
+
+
 class ActionDefaultFallback(Action):
     """Second failure (or no rule applies): offer a PCN agent, never a dead end."""
 
@@ -71,6 +80,10 @@ class ActionDefaultFallback(Action):
         return "action_default_fallback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if fell_back_since_last_message(tracker, self.name()):
+            # A gap in the rules would repeat this offer until Rasa's circuit breaker
+            # trips and the conversation stalls: say it once, then listen.
+            return [FollowupAction("action_listen")]
         log_turn(tracker, "not_understood")
         dispatcher.utter_message(response="utter_fallback_offer_human")
         return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]

@@ -25,7 +25,8 @@ class ActionRecordFeedback(Action):
             enquiry_log.record_feedback(enquiry_id, helpful)
         if helpful:
             dispatcher.utter_message(response="utter_feedback_thanks")
-            return [SlotSet("feedback_asked", False)]
+            # The same slots on both paths: RulePolicy wants every rule of an action to list them.
+            return [SlotSet("handoff_offered", False), SlotSet("feedback_asked", False)]
         # A negative answer offers a person (the button leads to the escalation form).
         dispatcher.utter_message(response="utter_feedback_sorry")
         return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]

@@ -197,7 +197,10 @@ def test_a_typed_yes_to_was_this_helpful_is_recorded(desk):
     assert "utile" in texts(replies)
     thanks = desk.send(sender, "oui", "fr")
     assert "Merci pour votre retour" in texts(thanks)
+    assert len(thanks) == 1, "the thanks only: then the assistant listens (no fallback after it)"
     assert recorded_feedback(desk, sender) in (True, 1)
+    # The conversation goes on normally.
+    assert "Base légale" in texts(desk.send(sender, "formulaire s2", "fr"))
 
 
 def test_gibberish_is_never_a_dead_end(desk):

@@ -245,6 +245,18 @@ def test_final_fallback_offers_an_agent():
     assert responses_of(messages) == ["utter_fallback_offer_human"] and slots["handoff_offered"] is True
 
 
+def test_final_fallback_is_said_once_per_message_then_the_assistant_listens():
+    events = [{"event": "user", "text": "oui"}, {"event": "action", "name": "action_record_feedback"},
+              {"event": "action", "name": "action_default_fallback"}]
+    messages, _, returned = run(ActionDefaultFallback(), make_tracker("oui", "affirm", slots={"language": "fr"},
+                                                                      events=events))
+    assert not messages and returned == [{"event": "followup", "timestamp": None, "name": "action_listen"}]
+    # A new message starts afresh.
+    messages, _, _ = run(ActionDefaultFallback(), make_tracker("xyz", "nlu_fallback", slots={"language": "fr"},
+                                                               events=events + [{"event": "user", "text": "xyz"}]))
+    assert responses_of(messages) == ["utter_fallback_offer_human"]
+
+
 def test_out_of_scope_is_logged(enquiry):
     messages, _, _ = run(ActionOutOfScope(), make_tracker("la météo demain", "out_of_scope", slots={"enquiry_id": enquiry}))
     assert responses_of(messages) == ["utter_out_of_scope"]
