@@ -100,11 +100,12 @@ class ActionAnswerQuestion(Action):
             # Asked once, after the first answer; what the user already said is not asked again.
             if not tracker.get_slot("profile"):
                 dispatcher.utter_message(**profile_question(language))
+                asks_profile_or_origin = True
             elif not tracker.get_slot("origin_country"):
                 dispatcher.utter_message(**origin_question(language))
                 events.append(SlotSet("origin_asked", True))
+                asks_profile_or_origin = True
             events.append(SlotSet("profile_asked", True))
-            asks_profile_or_origin = not tracker.get_slot("profile") or not tracker.get_slot("origin_country")
 
         raw_text = message.get("text") or ""
         enquiry_id = tracker.get_slot("enquiry_id")
@@ -137,11 +138,10 @@ class ActionAcknowledgeContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = tracker.get_slot("language") or "fr"
-        events: List[Dict[Text, Any]] = []
+        events: List[Dict[Text, Any]] = [SlotSet("feedback_asked", False)]
         if tracker.get_slot("profile") and not tracker.get_slot("origin_country") and not tracker.get_slot("origin_asked"):
             dispatcher.utter_message(**origin_question(language))
-            return [SlotSet("origin_asked", True), SlotSet("profile_asked", True), SlotSet("feedback_asked", False)]
-        events.append(SlotSet("feedback_asked", False))
+            return events + [SlotSet("origin_asked", True), SlotSet("profile_asked", True)]
         if tracker.get_slot("origin_asked"):
             events.append(SlotSet("origin_asked", False))
         note = country_note(tracker.get_slot("origin_country"), language)

@@ -59,7 +59,6 @@ def test_database_down_answers_and_keeps_the_ticket(desk_behind_proxy):
     assert len(rows) == 1 and rows[0].contact_email == "paul@example.org"
     assert re.fullmatch(r"PCN-\d{4}-\d{6}", rows[0].reference)
 
-
     # the enquiry log written during the outage arrives too (the action server retries it)
     deadline = time.monotonic() + 60
     while True:
