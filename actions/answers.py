@@ -13,9 +13,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
-from bot.content import QuestionType, answer_by_intent, load_countries_file, localized
-from bot.countries import country, coverage_note_key, find_countries
-from bot.privacy import redact
+from core.content import QuestionType, answer_by_intent, load_countries_file, localized
+from core.countries import country, coverage_note_key, find_countries
+from core.privacy import redact
 
 # Buttons of the country question: the most frequent origins in the 2015 bilan.
 ORIGIN_BUTTONS = ("FR", "BE", "DE", "ES", "GB", "PL", "IT", "LU")
@@ -23,12 +23,14 @@ ORIGIN_BUTTONS = ("FR", "BE", "DE", "ES", "GB", "PL", "IT", "LU")
 
 def compose_answer(qt: QuestionType, language: str) -> str:
     """Answer text, then its legal basis and official links (one message)."""
-    parts = [localized(qt.answer, language)]
+    text = qt.answer.get(language) or qt.answer["fr"]
+    parts = [text.short, text.details] if text.details else [text.short]
     parts.append(responses.text("utter_legal_basis", language, legal_basis=localized(qt.legal_basis, language)))
-    if qt.links:
-        links = " ; ".join(f"{localized(link.label, language)} : {link.url}" if language == "fr"
-                           else f"{localized(link.label, language)}: {link.url}" for link in qt.links)
-        parts.append(responses.text("utter_learn_more", language, links=links))
+    links = qt.links.get(language) or qt.links.get("fr") or []
+    if links:
+        separator = " : " if language == "fr" else ": "
+        parts.append(responses.text("utter_learn_more", language,
+                                    links=" ; ".join(f"{link.label}{separator}{link.url}" for link in links)))
     return "\n\n".join(parts)
 
 
@@ -43,7 +45,7 @@ def country_note(iso2: Optional[str], language: str) -> Optional[str]:
 
 
 def profile_question(language: str) -> Dict[str, Any]:
-    from bot.content import load_vocabularies
+    from core.content import load_vocabularies
 
     profiles = load_vocabularies()["profiles"]
     buttons = [

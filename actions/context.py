@@ -18,10 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
 from actions.session import channel_of
-from bot.countries import find_countries
-from bot.language import detect_language
-from bot.privacy import contains_identifier
-from bot.profiles import detect_profile, profile_codes
+from core.countries import find_countries
+from core.language import detect_language
+from core.privacy import contains_identifier
+from core.profiles import detect_profile, profile_codes
 
 SUPPORTED = ("fr", "en")
 _ASKS_ENGLISH = re.compile(r"\b(english|anglais|inglese|ingles)\b", re.I)

@@ -109,7 +109,7 @@ def record_question(*, text: str, **kwargs: Any) -> None:
     """Logs a question; the redaction (spaCy, ~10 ms) also runs off the reply path."""
 
     def write() -> None:
-        from bot.privacy import redact
+        from core.privacy import redact
 
         _repo().record_question(text_redacted=redact(text), **kwargs)
 

@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import enquiry_log
-from bot.content import load_answers
-from bot.privacy import redact
+from core.content import load_answers
+from core.privacy import redact
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
-from bot.content import answer_by_intent, localized
+from core.content import answer_by_intent, localized
 
 MAX_SUGGESTIONS = 3
 

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from bot.content import REPO_ROOT
+from core.settings import REPO_ROOT
 
 
 @lru_cache(maxsize=None)

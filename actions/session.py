@@ -9,7 +9,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log
-from bot.content import load_vocabularies
+from core.content import load_vocabularies
 
 SUPPORTED = ("fr", "en")
 

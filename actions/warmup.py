@@ -14,8 +14,8 @@ logger = logging.getLogger(__name__)
 
 def _warm_up() -> None:
     try:
-        from bot.language import warm_up
-        from bot.privacy import redact
+        from core.language import warm_up
+        from core.privacy import redact
 
         warm_up()
         redact("Je m'appelle Jean Dupont et j'habite à Lyon.")

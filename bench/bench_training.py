@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import publish  # noqa: E402
-from bot.settings import environment  # noqa: E402
+from core.settings import environment  # noqa: E402
 
 
 def main() -> int:

@@ -1,7 +1,7 @@
 """Starts the whole desk: database migrations, model, action server, Rasa server,
 the demo web page with the chat, and the Streamlit desk. Ctrl-C stops everything.
 
-Used by `make run`. Every process gets the same environment (bot/settings.py).
+Used by `make run`. Every process gets the same environment (core/settings.py).
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import time
 import urllib.request
 from typing import Dict, List
 
-from bot.content import REPO_ROOT
-from bot.settings import MODEL_NAME, MODELS_DIR, environment
+from core.settings import REPO_ROOT
+from core.settings import MODEL_NAME, MODELS_DIR, environment
 from bot.train import train
 
 PY = sys.executable

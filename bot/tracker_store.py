@@ -71,7 +71,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         **kwargs: Dict[Text, Any],
     ) -> None:
         from db.session import new_engine
-        from db.settings import get_database_url
+        from core import settings
 
         for name in _IGNORED_KWARGS:
             if kwargs.pop(name, None) is not None:
@@ -80,7 +80,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         if not database_url or "://" not in str(database_url):
             if database_url:
                 logger.warning("tracker store: %r is not a URL, using PCN_DATABASE_URL", database_url)
-            database_url = get_database_url()
+            database_url = settings.database_url()
         self.url = str(database_url)
         # Rasa's own code uses the 1.x Query API: keep a non-"future" engine for it.
         self.engine = new_engine(self.url, future=False)

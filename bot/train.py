@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-from bot.content import REPO_ROOT
-from bot.settings import MODEL_NAME, MODELS_DIR, environment
+from core.settings import REPO_ROOT
+from core.settings import MODEL_NAME, MODELS_DIR, environment
 
 
 def train(config: str = "config.yml", force: bool = False) -> int:

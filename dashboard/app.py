@@ -24,10 +24,10 @@ PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 def _safe_url() -> str:
     from sqlalchemy.engine import make_url
 
-    from db.settings import get_database_url
+    from core import settings
 
     try:
-        return make_url(get_database_url()).render_as_string(hide_password=True)
+        return make_url(settings.database_url()).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001
         return "PCN_DATABASE_URL"
 

@@ -7,21 +7,15 @@ Vocabulary labels (categories, profiles, origin groups, statuses…) come from
 from __future__ import annotations
 
 import functools
-import glob
-import os
 from pathlib import Path
 
 import yaml
 
-from bot.content import load_vocabularies
-
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT = Path(os.environ.get("PCN_CONTENT_DIR", ROOT / "content"))
-LANGS = ("fr", "en")
+from core.content import load_answers, load_vocabularies
 
 
 def vocabularies() -> dict:
-    return load_vocabularies()  # bot/content.py is the one reader of content/
+    return load_vocabularies()  # core/content.py is the one reader of content/
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,30 +50,9 @@ def label(vocab: str, code: str | None, lang: str = "fr") -> str:
     return entry.get(lang) or entry.get("fr") or str(code)
 
 
-@functools.lru_cache(maxsize=None)
 def question_titles() -> dict[str, dict]:
-    """{code: {"fr": title, "en": title, "category": c}} from content/answers/*.yml.
-
-    The answer files are edited by the content team; a missing, empty or
-    malformed file is skipped, never fatal.
-    """
-    out: dict[str, dict] = {}
-    for path in sorted(glob.glob(str(CONTENT / "answers" / "*.yml"))):
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        for qt in (data.get("question_types") or []) if isinstance(data, dict) else []:
-            if not isinstance(qt, dict) or not qt.get("code"):
-                continue
-            title = qt.get("title") or {}
-            out[str(qt["code"])] = {
-                "fr": title.get("fr") if isinstance(title, dict) else str(title),
-                "en": title.get("en") if isinstance(title, dict) else str(title),
-                "category": qt.get("category"),
-            }
-    return out
+    """{code: {"fr": title, "en": title, "category": c}} of the question types."""
+    return {code: {**qt.title, "category": qt.category} for code, qt in load_answers().items()}
 
 
 def question_label(code: str | None, lang: str = "fr") -> str:

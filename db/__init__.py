@@ -1,6 +1,6 @@
 """PCN desk data layer: enquiry log, tickets and desk users.
 
-* ``db.settings``      – ``PCN_DATABASE_URL`` / ``PCN_SPOOL_DIR`` (read on every call)
+* ``core.settings``    – ``PCN_DATABASE_URL`` / ``PCN_SPOOL_DIR`` (read on every call)
 * ``db.session``       – engine cache per URL, ``session_scope()``
 * ``db.models``        – SQLAlchemy models (the six tables of docs/ARCHITECTURE.md)
 * ``db.repositories``  – ``enquiries`` and ``tickets`` repository functions

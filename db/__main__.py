@@ -40,9 +40,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from db import migrate
-    from db.settings import get_database_url
+    from core import settings
 
-    url = args.url or get_database_url()
+    url = args.url or settings.database_url()
     if args.command == "upgrade":
         migrate.upgrade(url, args.revision)
         print(f"{_display(url)}: {', '.join(migrate.current(url)) or 'base'}")

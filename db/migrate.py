@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from db.session import new_engine
-from db.settings import get_database_url
+from core import settings
 
 ALEMBIC_INI = Path(__file__).resolve().parent / "alembic.ini"
 
@@ -36,7 +36,7 @@ def compare_to_models(url: Optional[str] = None) -> list:
 
     from db.models import metadata
 
-    engine = new_engine(url or get_database_url(), poolclass=NullPool)
+    engine = new_engine(url or settings.database_url(), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
@@ -50,7 +50,7 @@ def compare_to_models(url: Optional[str] = None) -> list:
 def alembic_config(url: Optional[str] = None, *, configure_logging: bool = False) -> Config:
     config = Config(str(ALEMBIC_INI))
     # passed as an attribute, not as sqlalchemy.url: ConfigParser would choke on "%" in passwords
-    config.attributes["database_url"] = url or get_database_url()
+    config.attributes["database_url"] = url or settings.database_url()
     config.attributes["configure_logging"] = configure_logging
     return config
 
@@ -69,7 +69,7 @@ def heads() -> List[str]:
 
 def current(url: Optional[str] = None) -> List[str]:
     """Revisions the database is at (empty list: not migrated)."""
-    engine = new_engine(url or get_database_url(), poolclass=NullPool)
+    engine = new_engine(url or settings.database_url(), poolclass=NullPool)
     try:
         with engine.connect() as connection:
             return list(MigrationContext.configure(connection).get_current_heads())

@@ -18,12 +18,23 @@ import contextlib
 import threading
 from typing import Any, Dict, Iterator, Optional
 
+from pathlib import Path
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from db.settings import ensure_sqlite_folder, get_database_url
+from core import settings
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the parent folder of a SQLite file URL (no-op for other backends)."""
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
 
 PG_CONNECT_TIMEOUT_S = 2
 SQLITE_BUSY_TIMEOUT_S = 15
@@ -84,7 +95,7 @@ def new_engine(url: str, **overrides: Any) -> Engine:
 
 def get_engine(url: Optional[str] = None) -> Engine:
     """The cached engine of ``url`` (default: ``PCN_DATABASE_URL``)."""
-    url = url or get_database_url()
+    url = url or settings.database_url()
     engine = _engines.get(url)
     if engine is None:
         with _lock:
@@ -99,7 +110,7 @@ def get_engine(url: Optional[str] = None) -> Engine:
 
 
 def get_sessionmaker(url: Optional[str] = None) -> sessionmaker:
-    url = url or get_database_url()
+    url = url or settings.database_url()
     get_engine(url)
     return _sessionmakers[url]
 

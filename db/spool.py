@@ -21,7 +21,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from db.models import Ticket
 from db.repositories.tickets import TicketDraft, create_ticket
-from db.settings import get_spool_dir
+from core.settings import spool_dir
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,12 @@ SPOOL_FILE = "tickets.jsonl"
 LOCK_FILE = "tickets.lock"
 
 _thread_lock = threading.RLock()
+
+
+def get_spool_dir() -> Path:
+    directory = spool_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 def spool_path() -> Path:

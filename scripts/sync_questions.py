@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.content import load_answers  # noqa: E402
+from core.content import load_answers  # noqa: E402
 
 DOMAIN = ROOT / "domain.yml"
 RULES = ROOT / "nlu_data" / "rules" / "questions.yml"

@@ -20,9 +20,9 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from bot.content import REPO_ROOT
+from core.settings import REPO_ROOT
 from bot.launcher import cors_origins
-from bot.settings import MODEL_NAME, MODELS_DIR, environment
+from core.settings import MODEL_NAME, MODELS_DIR, environment
 
 MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 TOKEN = "test-token"

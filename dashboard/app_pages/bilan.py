@@ -12,7 +12,7 @@ from dashboard.i18n import t
 from dashboard.report import (breakdown_rows, default_period, fmt_duration, fmt_rate, paragraph, question_rows,
                               unknown_count)
 from db.repositories.bilan import compute_bilan
-from db.settings import get_database_url
+from core import settings
 
 user = auth.require_role("manager", "admin")
 lg = auth.lang()
@@ -30,7 +30,7 @@ period = st.date_input(t("period", lg), value=(d_start, d_end), help=t("period_d
 if not isinstance(period, (tuple, list)) or len(period) != 2:
     st.stop()  # the user is still picking the end date
 start, end = period
-bilan = _bilan(start, end, get_database_url())
+bilan = _bilan(start, end, settings.database_url())
 n = bilan["total"]
 
 c = st.columns(5)

@@ -14,7 +14,7 @@ from sqlalchemy.pool import NullPool
 from db.migrate import include_object
 from db.models import metadata
 from db.session import new_engine
-from db.settings import get_database_url
+from core import settings
 
 config = context.config
 
@@ -28,7 +28,7 @@ def _url() -> str:
     return (
         config.attributes.get("database_url")
         or config.get_main_option("sqlalchemy.url")
-        or get_database_url()
+        or settings.database_url()
     )
 
 

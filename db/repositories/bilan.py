@@ -28,7 +28,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from db import vocabularies as vocab
+from core import vocabulary as vocab
 from db.models import Enquiry, EnquiryQuestion, Ticket
 from db.session import get_engine
 

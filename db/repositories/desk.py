@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Optional
 import sqlalchemy as sa
 from sqlalchemy import func, or_, select
 
-from db import vocabularies as vocab
+from core import vocabulary as vocab
 from db.models import DeskUser, Ticket, TicketAudit, TicketMessage, utcnow
 from db.session import session_scope
 

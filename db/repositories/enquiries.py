@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import vocabularies
+from core import vocabulary as vocabularies
 from db.models import Enquiry, EnquiryQuestion, Ticket, utcnow
 from db.session import session_scope
 
@@ -154,7 +154,7 @@ def update_requester(
 ) -> None:
     """Set what is known of the requester; ``None`` leaves a field unchanged.
 
-    ``origin_group`` is derived from ``origin_country`` (``bot.countries.bilan_group``).
+    ``origin_group`` is derived from ``origin_country`` (``core.countries.bilan_group``).
     """
     vocabularies.check("profiles", profile)
     origin_country = _country(origin_country)

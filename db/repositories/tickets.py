@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from db import vocabularies
+from core import vocabulary as vocabularies
 from db.models import Enquiry, Ticket, TicketAudit, utcnow
 from db.repositories.enquiries import _country, mark_escalated
 from db.session import session_scope
@@ -59,7 +59,7 @@ def _dt_from_json(value: Optional[str]) -> Optional[datetime]:
 @dataclasses.dataclass
 class TicketDraft:
     """Everything the escalation form collected. Texts must already be redacted
-    (``bot.privacy.redact``); the contact e-mail is kept only on the ticket.
+    (``core.privacy.redact``); the contact e-mail is kept only on the ticket.
 
     ``transcript``: list of ``{"sender": "user"|"bot", "text": str, "at": ISO-8601 str}``.
     ``created_at``: time of submission (kept when the draft is replayed from the spool).

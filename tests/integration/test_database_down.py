@@ -12,7 +12,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from bot.content import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.servers import start_desk
 from tests.tcp_proxy import TcpProxy
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from bot.content import REPO_ROOT
+from core.settings import REPO_ROOT
 from tests.servers import MODEL, desk  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.integration

@@ -23,7 +23,7 @@ from actions.escalation import (
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback, ActionOutOfScope
 from actions.feedback import ActionRecordFeedback
 from actions.session import ActionSessionStart
-from bot.content import load_answers
+from core.content import load_answers
 
 
 def make_tracker(

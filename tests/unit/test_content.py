@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.content import LANGUAGES, REPO_ROOT, ROUTES, load_answers, load_vocabularies
+from core.content import LANGUAGES, ROUTES, load_answers, load_vocabularies
+from core.settings import REPO_ROOT
 
 # The 40 question types of ../shared/domain/directive-2011-24.md §2 with their routes
 # (BOT→H written BOT_H; where the reference gives "BOT (general) · H for the personal
@@ -62,13 +63,16 @@ def test_answer_is_complete_in_both_languages(code):
     for language in LANGUAGES:
         assert qt.title.get(language), (code, language)
         assert qt.legal_basis.get(language), (code, language)
-        text = qt.answer.get(language, "")
+        body = qt.answer[language]
+        text = f"{body.short}\n\n{body.details}"
         assert 40 <= len(text.split()) <= 200, (code, language, len(text.split()))
         assert "http" not in text and "<" not in text, "links go in `links`, no markup in answers"
         if qt.offers_agent:
             assert qt.handoff.get(language), (code, language)
-    assert qt.links and all(link.url.startswith("https://") for link in qt.links), "official pages over https only"
-    assert all(any(host in link.url for host in OFFICIAL_HOSTS) for link in qt.links), code
+    links = [link for language in LANGUAGES for link in qt.links.get(language, [])]
+    assert all(qt.links.get(language) for language in LANGUAGES), code
+    assert all(link.url.startswith("https://") for link in links), "official pages over https only"
+    assert all(any(host in link.url for host in OFFICIAL_HOSTS) for link in links), code
     assert qt.sources, code
 
 
@@ -76,7 +80,7 @@ def test_answers_name_the_route_they_talk_about():
     """Art. 5(b): never blur the directive and the coordination regulation."""
     for qt in load_answers().values():
         for language in LANGUAGES:
-            text = fold(qt.answer[language])
+            text = fold(qt.answer[language].short + " " + qt.answer[language].details)
             assert re.search(r"directive|reglement|regulation|s2|ceam|ehic|r\.160|code de la securite|social security code|ncp|pcn|caisse|insurer|cpam", text), (qt.code, language)
 
 
@@ -84,7 +88,7 @@ def test_no_promise_of_amount_or_delay():
     forbidden = [r"\bvous serez rembourse\b", r"\byou will be reimbursed\b", r"\bwe guarantee\b", r"\bnous garantissons\b"]
     for qt in load_answers().values():
         for language in LANGUAGES:
-            text = fold(qt.answer[language])
+            text = fold(qt.answer[language].short + " " + qt.answer[language].details)
             for pattern in forbidden:
                 assert not re.search(pattern, text), (qt.code, pattern)
 

@@ -1,9 +1,10 @@
-"""bot/countries.py + content/countries.yml: matching, roles, flags, bilan groups."""
+"""core/countries.py + content/countries.yml: matching, roles, flags, bilan groups."""
 import pytest
 import yaml
 
-from bot import countries as C
-from bot.countries import bilan_group, country, coverage_note_key, find_countries
+from core import countries as C
+from core.content import load_countries_file
+from core.countries import bilan_group, country, coverage_note_key, find_countries
 
 
 def isos(text):
@@ -16,7 +17,7 @@ def roles(text):
 
 # ------------------------------------------------------------------ data file
 def test_yaml_has_all_eu_eea_and_enough_third_countries():
-    data = yaml.safe_load(open(C.COUNTRIES_FILE, encoding="utf-8"))
+    data = load_countries_file()
     by = {c["iso2"]: c for c in data["countries"]}
     eu = set("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
     assert {k for k, c in by.items() if c["eu"]} == eu

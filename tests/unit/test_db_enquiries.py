@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from db.models import Enquiry, EnquiryQuestion, utcnow
 from db.repositories import enquiries as repo
 from db.session import session_scope
-from db.vocabularies import bilan_group
+from core.vocabulary import bilan_group
 
 
 def _new(channel="web", language="fr", **kwargs) -> str:

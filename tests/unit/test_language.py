@@ -1,9 +1,9 @@
-"""bot/language.py: short chat messages, no-accent French, mixed, third languages."""
+"""core/language.py: short chat messages, no-accent French, mixed, third languages."""
 import time
 
 import pytest
 
-from bot.language import detect_language
+from core.language import detect_language
 
 
 @pytest.mark.parametrize("text", ["ok", "OK", "s2", "?", "12", "CEAM", "EHIC ?", "S3125",

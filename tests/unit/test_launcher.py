@@ -4,7 +4,7 @@ from __future__ import annotations
 import socket
 
 from bot.launcher import busy_ports, cors_origins, processes
-from bot.settings import environment
+from core.settings import environment
 
 
 def test_embedded_defaults_use_sqlite_and_no_api_token(monkeypatch):

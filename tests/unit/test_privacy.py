@@ -1,8 +1,8 @@
-"""bot/privacy.py: identifiers in realistic FR/EN chat messages."""
+"""core/privacy.py: identifiers in realistic FR/EN chat messages."""
 import pytest
 
-from bot.privacy import contains_identifier, find_identifiers, redact
-from bot.privacy import _iban_ok, _nir_ok
+from core.privacy import contains_identifier, find_identifiers, redact
+from core.privacy import _iban_ok, _nir_ok
 
 
 # ------------------------------------------------------------------ checksums

@@ -2,14 +2,14 @@
 
 The database stores plain string codes; this module checks them against the
 data files so that a typo in an action fails loudly in tests instead of
-polluting the bilan. The files are read by bot/content.py, their one reader.
+polluting the bilan. The files are read by core/content.py, their one reader.
 """
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, Optional
 
-from bot.content import load_vocabularies
-from bot.countries import bilan_group as _country_bilan_group
+from core.content import load_vocabularies
+from core.countries import bilan_group as _country_bilan_group
 
 
 def load() -> Dict:

@@ -137,10 +137,8 @@ def _iban_ok(raw: str) -> bool:
 
 
 def _countries(text: str) -> list[tuple[int, int]]:
-    try:
-        from bot.countries import find_countries
-    except ImportError:   # privacy must work even if the country module is absent
-        return []
+    from core.countries import find_countries
+
     return [(m.start, m.end) for m in find_countries(text)]
 
 

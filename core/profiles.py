@@ -5,8 +5,8 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Optional, Pattern
 
-from bot.content import load_vocabularies
-from bot.text import fold
+from core.content import load_vocabularies
+from core.text import fold
 
 
 @lru_cache(maxsize=None)

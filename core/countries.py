@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
+from core.content import load_countries_file
 
-COUNTRIES_FILE = Path(__file__).resolve().parent.parent / "content" / "countries.yml"
 BILAN_GROUPS = ("FR", "UK_BE_DE_ES_PL", "OTHER_EU_EEA", "CH", "THIRD")
 EEA_EFTA = ("IS", "LI", "NO")
 
@@ -67,16 +66,7 @@ def norm(text: str) -> str:
 
 # --------------------------------------------------------------------------- data
 def _load_file() -> dict:
-    # bot/content.py is the single reader of content/ (it honours its content dir
-    # setting); our own read is only a fallback so this module works on its own.
-    try:
-        from bot.content import load_countries_file
-    except ImportError:
-        load_countries_file = None
-    if load_countries_file is not None:
-        return load_countries_file()
-    with open(COUNTRIES_FILE, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return load_countries_file()  # core/content.py is the one reader of content/
 
 
 def _is_abbreviation(alias: str) -> bool:

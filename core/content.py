@@ -1,11 +1,11 @@
 """Loads the staff-edited content files (content/*.yml) once per process.
 
 Answers, vocabularies and countries live in data files so that PCN staff can
-review and change them without touching code; this module is the only reader.
+review and change them without touching code; this module is their only reader.
+The answer schema is documented in docs/ARCHITECTURE.md ("Question types").
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,13 +13,10 @@ from typing import Dict, List, Optional
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from core.settings import content_dir
+
 LANGUAGES = ("fr", "en")
 ROUTES = ("BOT", "BOT_H", "H")
-
-
-def content_dir() -> Path:
-    return Path(os.environ.get("PCN_CONTENT_DIR", REPO_ROOT / "content"))
 
 
 def localized(texts: Optional[Dict[str, str]], language: Optional[str]) -> str:
@@ -32,7 +29,13 @@ def localized(texts: Optional[Dict[str, str]], language: Optional[str]) -> str:
 @dataclass(frozen=True)
 class Link:
     url: str
-    label: Dict[str, str]
+    label: str
+
+
+@dataclass(frozen=True)
+class AnswerText:
+    short: str    # the first bubble: direct answer, what to do, time limit
+    details: str  # the rest, shown on demand
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class QuestionType:
     route: str
     title: Dict[str, str]
     legal_basis: Dict[str, str]
-    answer: Dict[str, str]
-    links: List[Link] = field(default_factory=list)
+    answer: Dict[str, AnswerText]
+    links: Dict[str, List[Link]] = field(default_factory=dict)  # by language: pages in the reader's language
     sources: List[str] = field(default_factory=list)
     handoff: Dict[str, str] = field(default_factory=dict)
 
@@ -56,6 +59,10 @@ class QuestionType:
 def _read_yaml(path: Path) -> dict:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle) or {}
+
+
+def _answer_text(body: dict) -> AnswerText:
+    return AnswerText(short=(body.get("short") or "").strip(), details=(body.get("details") or "").strip())
 
 
 @lru_cache(maxsize=None)
@@ -71,8 +78,9 @@ def load_answers() -> Dict[str, QuestionType]:
                 route=raw["route"],
                 title=raw["title"],
                 legal_basis=raw["legal_basis"],
-                answer={lang: text.strip() for lang, text in raw["answer"].items()},
-                links=[Link(url=l["url"], label=l["label"]) for l in raw.get("links", [])],
+                answer={lang: _answer_text(body) for lang, body in raw["answer"].items()},
+                links={lang: [Link(url=l["url"], label=l["label"]) for l in items]
+                       for lang, items in (raw.get("links") or {}).items()},
                 sources=list(raw.get("sources", [])),
                 handoff=raw.get("handoff") or {},
             )
@@ -100,6 +108,3 @@ def load_vocabularies() -> dict:
 def load_countries_file() -> dict:
     return _read_yaml(content_dir() / "countries.yml")
 
-
-def load_countries() -> List[dict]:
-    return list(load_countries_file().get("countries", []))
