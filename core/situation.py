@@ -75,3 +75,550 @@ def insurance_group(iso2: Optional[str]) -> Optional[str]:
     except KeyError:
         return "THIRD"
     return "EU_EEA" if record.get("eu") or record.get("eea") else "THIRD"
+
+
+# =========================================================================== reading a message
+# How the facts are read (../shared/domain/situations.md). core/situation_marks.py
+# marks the terms with spaCy; the rules below give each country its meaning, from
+# the word next to it ("caisse belge", "US citizen", "German hospital", "UK
+# tourist") or else from the nearest cue before it in the same sentence ("assurée
+# en Suède", "I live in Portugal", "IRM en Allemagne"). Only stated facts are
+# kept: a country without a cue stays unread rather than guessed.
+
+import re
+from dataclasses import dataclass, field
+from typing import List, Tuple
+
+from core.content import load_situation_terms
+from core.text import fold
+
+_CUE_GAP = 6            # words between a cue and its country ("assurée depuis dix ans en Suède")
+_OWN_SCHEME_WINDOW = 3  # "ma CPAM", "assuré à la MSA", "j'ai la carte Vitale"
+_PERSON_WINDOW = 6      # words scanned back for whose fact a cue states
+_GAP_WORDS = {"de", "du", "des", "d", "la", "le", "l", "les", "the", "a", "an", "en", "au", "aux", "in", "at", "of",
+              "from", "by", "par", "to", "dans", "chez", "with", "avec", "vers", "pour", "sur"}
+_GENITIVE = {"de", "du", "des", "d", "of", "from", "by", "par"}
+_LANGUAGE_WORDS = {"en", "in", "parle", "parler", "parlez", "parles", "parlant", "speak", "speaks", "speaking",
+                   "langue", "language", "traduire", "traduit", "translate", "translated", "translation"}
+_LANGUAGE_AFTER = {"speaking", "speaker", "speakers", "version", "translation", "language", "translator"}
+_BE_FORMS = {"suis", "es", "est", "sommes", "etes", "sont", "am", "is", "are", "im", "m", "re", "s"}
+_STRONG_UNPLANNED = {"tombe malade", "tombee malade", "tombes malades", "accident", "urgence", "urgences",
+                     "aux urgences", "en urgence", "fell ill", "fall ill", "got ill", "got sick", "falls ill",
+                     "emergency", "a&e", "broke my", "broken", "casse", "cassee", "fracture", "unexpected",
+                     "unforeseen", "unplanned", "imprevu", "imprevus", "malade pendant"}
+_ROLE_ORDER = ("foreign_ncp", "institution", "pharmacist", "provider", "association", "elected", "other",
+               "relative", "patient")
+PROFESSIONAL_ROLES = frozenset({"foreign_ncp", "institution", "pharmacist", "provider", "association", "elected",
+                                "other"})
+# The last word of a role phrase that names someone else ("ma patiente", "one of our insured"):
+# a nationality next to it is that person's, not the asker's.
+_OTHER_PERSON_NOUNS = {"patient", "patiente", "patients", "patientes", "assure", "assuree", "assures", "assurees",
+                       "client", "cliente", "customer", "customers", "member", "members", "constituent",
+                       "constituents", "administres", "administre", "administree", "administrees", "insured",
+                       "person", "persons", "presente", "presented", "brought", "caisse", "usager", "usagere",
+                       "adherents", "accompagne", "support"}
+# Nouns after a nationality ("UK tourist", "touriste belge") and what they say of that country.
+_HOME_KINDS = {
+    "tourist": "home", "tourists": "home", "touriste": "home", "touristes": "home", "visitor": "home",
+    "visitors": "home", "visiteur": "home", "student": "home", "students": "home", "etudiant": "home",
+    "etudiante": "home", "family": "home", "famille": "home", "couple": "home",
+    "pensioner": "pension", "pensioners": "pension", "retiree": "pension", "retraite": "pension",
+    "retraitee": "pension", "resident": "residence", "residents": "residence", "residente": "residence",
+}
+_CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "work": ("work", 2),
+                "treatment": ("treatment", 2), "travel": ("treatment", 2), "stay": ("treatment", 2),
+                "pension": ("pension", 2), "nationality": ("nationality", 3), "from": ("residence", 1),
+                "to_france": ("treatment", 3), "employer": ("employer", 2)}
+_STATUS_MEANING = {"tourist": ("treatment", 2), "student": ("treatment", 1), "resident": ("residence", 3),
+                   "frontier_worker": ("work", 2), "posted_worker": ("work", 1), "pensioner": ("residence", 2)}
+_BIG_AMOUNT = re.compile(
+    r"(?:(?:€|£|\$|eur|chf)\s*(\d[\d\s.,']*)(k)?)|(?:(\d[\d\s.,']*)\s*(k)?\s*(?:€|£|\$|euros?|eur\b|livres?|pounds?|"
+    r"chf|francs?|dollars?|zl|zloty))", re.I)
+
+
+@dataclass
+class Reading:
+    """What one message says: the situation, and what the bilan needs about the asker."""
+    situation: Situation
+    role: Optional[str] = None               # REQUESTER_ROLES, or "other" (a lawyer, a journalist…)
+    requester_country: Optional[str] = None  # the asker's own country, when the message states it
+    distress: bool = False                   # distress words, or a bill above content's big_bill_amount
+    explicit_direction: Optional[str] = None
+
+
+@dataclass
+class _Fact:
+    value: str
+    strength: int
+    start: int
+    person: Optional[str] = None  # "first" | "third" | None: whose fact the words state
+
+
+def _terms() -> dict:
+    return load_situation_terms()
+
+
+def _folded_set(words) -> set:
+    return {fold(str(w)) for w in words or ()}
+
+
+class _Reader:
+    def __init__(self, text: str, language: Optional[str], asked_fact: Optional[str]) -> None:
+        from core.situation_marks import mark
+
+        self.text = text or ""
+        self.language = language
+        self.asked_fact = asked_fact
+        self.marked = mark(self.text, language)
+        self.doc = self.marked.doc
+        terms = _terms()
+        self.first_words = _folded_set(terms["persons"]["first"])
+        self.third_words = _folded_set(terms["persons"]["third"])
+        self.schemes = {s["id"]: s for s in terms["schemes"]}
+        self.big_bill_amount = float(terms["distress"].get("big_bill_amount") or 3000)
+        marks = self.marked.marks
+        self.by_label: Dict[str, list] = {}
+        for m in marks:
+            self.by_label.setdefault(m.label, []).append(m)
+        self.relative_tokens = {i for m in self.by_label.get("RELATIVE", []) for i in range(m.start, m.end)}
+        self.facts: Dict[str, List[_Fact]] = {}
+        self._country_roles: Optional[Dict[int, Optional[str]]] = None
+
+    # ------------------------------------------------------------------ helpers
+    def norm(self, i: int) -> str:
+        return self.doc[i].norm_ if 0 <= i < len(self.doc) else ""
+
+    def span_text(self, m) -> str:
+        return " ".join(self.norm(i) for i in range(m.start, m.end))
+
+    def longest(self, labels) -> list:
+        """Marks of these labels, overlaps resolved by the longest (then the first)."""
+        found = sorted((m for label in labels for m in self.by_label.get(label, [])),
+                       key=lambda m: (-(m.end - m.start), m.start))
+        kept: list = []
+        taken: set = set()
+        for m in found:
+            if not taken.intersection(range(m.start, m.end)):
+                kept.append(m)
+                taken.update(range(m.start, m.end))
+        return sorted(kept, key=lambda m: m.start)
+
+    def inside(self, m, labels) -> Optional[object]:
+        for label in labels:
+            for other in self.by_label.get(label, []):
+                if other is not m and other.start <= m.start and m.end <= other.end and (other.end - other.start) > (m.end - m.start):
+                    return other
+        return None
+
+    def before(self, i: int, labels, ids=None) -> Tuple[Optional[object], List[str]]:
+        """The mark of `labels` ending just before token i, skipping up to two small words."""
+        gap: List[str] = []
+        j = i
+        sent = self.marked.sent_of(i) if i < len(self.doc) else None
+        for _ in range(3):
+            for label in labels:
+                for m in self.by_label.get(label, []):
+                    if m.end == j and (ids is None or m.id in ids) and m.sent == sent:
+                        return m, gap
+            if j - 1 < 0 or self.norm(j - 1) not in _GAP_WORDS:
+                return None, gap
+            gap.insert(0, self.norm(j - 1))
+            j -= 1
+        return None, gap
+
+    def after(self, j: int, labels, ids=None) -> Tuple[Optional[object], List[str]]:
+        """The mark of `labels` starting just after token j (exclusive end), skipping up to two small words."""
+        gap: List[str] = []
+        k = j
+        for _ in range(3):
+            for label in labels:
+                for m in self.by_label.get(label, []):
+                    if m.start == k and (ids is None or m.id in ids):
+                        return m, gap
+            if k >= len(self.doc) or self.norm(k) not in _GAP_WORDS:
+                return None, gap
+            gap.append(self.norm(k))
+            k += 1
+        return None, gap
+
+    def person(self, i: int) -> Optional[str]:
+        """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle…) or None."""
+        sent = self.marked.sent_of(i) if i < len(self.doc) else None
+        for j in range(i, max(-1, i - _PERSON_WINDOW), -1):
+            if j < len(self.doc) and self.marked.sent_of(j) != sent:
+                break
+            if j != i:
+                word = self.norm(j)
+                if word in self.first_words:
+                    return "first"
+                if word in self.third_words or j in self.relative_tokens:
+                    return "third"
+            token = self.doc[j] if j < len(self.doc) else None
+            if token is not None and self.language == "fr" and token.pos_ in ("VERB", "AUX"):
+                person = token.morph.get("Person")
+                if person == ["1"]:
+                    return "first"
+                if person == ["3"] and token.norm_ not in ("a", "est"):  # "a" / "est" also start impersonal phrases
+                    return "third"
+        return None
+
+    def add(self, fact: str, value: Optional[str], strength: int, start: int, person: Optional[str] = None) -> None:
+        if value:
+            self.facts.setdefault(fact, []).append(_Fact(value, strength, start, person))
+
+    def best(self, fact: str, min_strength: int = 0) -> Optional[_Fact]:
+        candidates = [f for f in self.facts.get(fact, []) if f.strength >= min_strength]
+        return max(candidates, key=lambda f: (f.strength, -f.start)) if candidates else None
+
+    def value(self, fact: str, min_strength: int = 0) -> Optional[str]:
+        found = self.best(fact, min_strength)
+        return found.value if found else None
+
+    # ------------------------------------------------------------------ countries
+    def self_role_span(self, m) -> bool:
+        """A role phrase naming the asker ("je suis pharmacien"), not someone else ("ma patiente")."""
+        return m.label == "ROLE" and m.id in PROFESSIONAL_ROLES and self.norm(m.end - 1) not in _OTHER_PERSON_NOUNS
+
+    def read_geo(self, m) -> None:
+        iso, start = m.id, m.start
+        container = self.inside(m, ("SCHEME", "ROLE", "CUE"))
+        if container is not None:
+            if container.label == "ROLE" and self.self_role_span(container):
+                self.add("requester", iso, 3, start)
+            elif container.label == "CUE" and container.id == "to_france":
+                self.add("treatment", iso, 3, start)
+            # inside a scheme ("caisse allemande") the scheme says it
+            if container.label in ("SCHEME", "CUE"):
+                return
+        if m.label == "DEMONYM":
+            if self.norm(start - 1) in _LANGUAGE_WORDS or self.norm(m.end) in _LANGUAGE_AFTER:
+                return  # "en anglais", "English-speaking": a language
+        meaning = self.meaning_from_neighbours(m)
+        if meaning is None:
+            meaning = self.meaning_from_cue(m)
+        if meaning is None:
+            if self.asked_fact == "insured_country":
+                meaning = ("insured", 3, None)
+            elif m.label == "DEMONYM":
+                meaning = ("nationality", 1, None)
+            elif self.found_role(m) == "treatment":  # core/countries' own cues, as a last resort
+                meaning = ("treatment", 1, None)
+        if meaning is None:
+            return
+        fact, strength, person = meaning
+        if person is None and fact != "treatment":
+            person = self.person(start)  # "we are UK tourists", "elle est belge"
+        if fact == "home":  # a tourist's or a student's country: lives and is insured there
+            self.add("residence", iso, 1, start, person)
+            self.add("home", iso, 1, start, person)
+            return
+        self.add(fact, iso, strength, start, person)
+
+    def meaning_from_neighbours(self, m):
+        """Words right next to the country: "caisse belge", "US citizen", "German hospital", "UK tourist"."""
+        start, end = m.start, m.end
+        role, gap = self.before(start, ("ROLE",))
+        if role is not None and self.self_role_span(role) and not (set(gap) & {"pour", "for", "avec", "with"}):
+            return ("requester", 3, "first")
+        if self.has_role("foreign_ncp"):  # "the Belgian NCP", "PCN luxembourgeois" written by an NCP
+            if self.before(start, ("NCP",))[0] is not None or self.after(end, ("NCP",))[0] is not None:
+                return ("requester", 3, "first")
+        following, gap = self.after(end, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "FORM", "CUE", "SCHEME"))
+        preceding, pgap = self.before(start, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "CUE"))
+        # Right after the country, no small word between: "US citizen", "UK tourist", "German insurer".
+        if following is not None and not gap:
+            word = self.norm(following.start)
+            if following.label == "CUE_AFTER" and following.id == "after_nationality":
+                return ("nationality", 3, None)
+            if word in _HOME_KINDS:
+                return (_HOME_KINDS[word], 2 if _HOME_KINDS[word] != "home" else 1, None)
+            if following.label in ("INSURER", "SCHEME") or (following.label == "FORM" and following.id in ("S1", "EHIC")):
+                return ("insured", 3, None)
+            if following.label == "CARE":
+                return ("treatment", 2, None)
+            if following.label == "STATUS" and following.id == "pensioner":
+                return ("pension", 2, None)
+            if following.label == "CUE" and following.id == "employer":
+                return ("employer", 2, None)
+        # Right before a nationality, no small word between: "caisse belge", "touriste belge", "clinique allemande".
+        if m.label == "DEMONYM" and preceding is not None and not pgap:
+            word = self.norm(preceding.end - 1)
+            if preceding.label == "INSURER":
+                return ("insured", 3, None)
+            if word in _HOME_KINDS:
+                return (_HOME_KINDS[word], 2 if _HOME_KINDS[word] != "home" else 1, None)
+            if preceding.label == "CARE":
+                return ("treatment", 2, None)
+            if preceding.label == "STATUS" and preceding.id == "pensioner":
+                return ("pension", 2, None)
+            if preceding.label == "CUE" and preceding.id == "employer":
+                return ("employer", 2, None)
+            if preceding.label == "CUE" and preceding.id == "nationality":
+                return ("nationality", 3, None)
+        if m.label == "DEMONYM" and preceding is None and self.norm(start - 1) in _BE_FORMS:
+            return ("nationality", 2, self.person(start - 1))
+        if m.label == "COUNTRY" and self.norm(start - 1) in _BE_FORMS and self.norm(start - 1) not in ("est", "is", "s"):
+            return ("nationality", 2, self.person(start - 1))  # "je suis suisse"
+        # "S1 from the UK", "formulaire S1 de la Belgique": the issuing country insures.
+        form, fgap = self.before(start, ("FORM",), ids=("S1", "E106", "E121", "EHIC"))
+        if form is not None and set(fgap) & _GENITIVE:
+            return ("insured", 2, None)
+        return None
+
+    def found_role(self, m) -> Optional[str]:
+        """The role core/countries.find_countries gives the same mention (its own cue lists)."""
+        if self._country_roles is None:
+            from core.countries import find_countries
+
+            self._country_roles = {c.start: c.role for c in find_countries(self.marked.doc.text)}
+        return self._country_roles.get(self.doc[m.start].idx)
+
+    def has_role(self, role: str) -> bool:
+        return any(r.id == role for r in self.by_label.get("ROLE", []))
+
+    def meaning_from_cue(self, m):
+        """The nearest cue before the country in its sentence ("assurée en Suède", "IRM en Allemagne")."""
+        best = None
+        for label in ("CUE", "CARE", "STATUS", "TIMING"):
+            for cue in self.by_label.get(label, []):
+                if cue.sent != m.sent or cue.end > m.start or m.start - cue.end > _CUE_GAP:
+                    continue
+                if label == "CUE" and cue.id not in _CUE_MEANING:
+                    continue
+                if label == "STATUS" and cue.id not in _STATUS_MEANING:
+                    continue
+                if label == "TIMING" and cue.id != "unplanned":
+                    continue
+                if best is None or cue.end > best.end or (cue.end == best.end and cue.start < best.start):
+                    best = cue
+        if best is None:
+            return None
+        gap_words = [self.norm(i) for i in range(best.end, m.start)]
+        genitive = bool(gap_words) and gap_words[-1] in _GENITIVE
+        if best.label == "CUE":
+            fact, strength = _CUE_MEANING[best.id]
+        elif best.label == "CARE" or best.label == "TIMING":
+            fact, strength = "treatment", 2
+        else:
+            fact, strength = _STATUS_MEANING[best.id]
+            if best.id == "pensioner" and genitive:
+                fact = "pension"  # "une pension de la France"
+        if fact == "residence" and best.label == "CUE" and best.id == "from" and not genitive:
+            return None
+        return (fact, strength, self.person(best.start))
+
+    # ------------------------------------------------------------------ the rest
+    def read_schemes(self) -> None:
+        for m in self.longest(("SCHEME",)):
+            scheme = self.schemes.get(m.id) or {}
+            iso = scheme.get("country")
+            if not iso:
+                continue
+            # "ma caisse allemande": the nationality says it, not the word "caisse".
+            demonym, gap = self.after(m.end, ("DEMONYM", "COUNTRY"))
+            if demonym is not None and not gap and demonym.id != iso:
+                continue
+            person = self.person(m.start)
+            if scheme.get("foreign"):
+                self.add("insured", iso, 2, m.start, person)
+            elif scheme.get("weak"):
+                self.add("insured", iso, 1, m.start, "first")
+            elif self.owns_scheme(m):
+                self.add("insured", iso, 2, m.start, person)
+            elif self.asked_fact == "insured_country":
+                self.add("insured", iso, 3, m.start, None)
+            if self.inside(m, ("ROLE",)) is not None and self.self_role_span(self.inside(m, ("ROLE",))):
+                self.add("requester", iso, 3, m.start, "first")
+            if scheme.get("foreign") or scheme.get("weak") or self.owns_scheme(m):
+                self.add("scheme", m.id, 2, m.start)
+
+    def owns_scheme(self, m) -> bool:
+        """"ma CPAM", "assuré à la MSA", "j'ai la carte Vitale", "insured with the NHS"."""
+        words = [self.norm(i) for i in range(max(0, m.start - _OWN_SCHEME_WINDOW), m.start)]
+        if set(words) & {"ma", "mon", "mes", "my", "notre", "our"}:
+            return True
+        if words[-2:] in (["j", "ai"], ["i", "have"], ["j", "avais"], ["i", "had"]) or words[-3:-1] in (["j", "ai"], ["i", "have"]):
+            return True
+        return any(c.id == "insured" and 0 <= m.start - c.end <= _OWN_SCHEME_WINDOW
+                   for c in self.by_label.get("CUE", []))
+
+    def forms(self) -> set:
+        return {m.id for m in self.by_label.get("FORM", [])}
+
+    def statuses(self) -> set:
+        return {m.id for m in self.by_label.get("STATUS", [])}
+
+    def timing(self) -> Optional[str]:
+        planned = [m for m in self.by_label.get("TIMING", []) if m.id == "planned"]
+        unplanned = [m for m in self.by_label.get("TIMING", []) if m.id == "unplanned"]
+        strong_unplanned = [m for m in unplanned if self.span_text(m) in _STRONG_UNPLANNED]
+        strong_planned = bool(planned) or "S2" in self.forms()
+        if strong_unplanned and not strong_planned:
+            return "unplanned"
+        if strong_planned and not strong_unplanned:
+            return "planned"
+        if strong_planned and strong_unplanned:
+            return None  # both said: ask rather than guess
+        if unplanned or self.forms() & {"EHIC", "PRC"} or "tourist" in self.statuses():
+            return "unplanned"
+        return None
+
+    def care_type(self) -> Optional[str]:
+        found = {m.id for m in self.by_label.get("CARE", [])}
+        for care in _terms()["care_types"]:  # the content file's order: most specific first
+            if care in found:
+                return care
+        return None
+
+    def role(self) -> Optional[str]:
+        found = {m.id for m in self.by_label.get("ROLE", [])}
+        if self.by_label.get("RELATIVE"):
+            found.add("relative")
+        return next((role for role in _ROLE_ORDER if role in found), None)
+
+    def status(self, timing: Optional[str]) -> Optional[str]:
+        statuses, forms = self.statuses(), self.forms()
+        work, residence = self.value("work"), self.value("residence", 2)
+        if "frontier_worker" in statuses or (work and residence and work != residence and "posted_worker" not in statuses):
+            return "frontier_worker"
+        if "posted_worker" in statuses or "A1" in forms:
+            return "posted_worker"
+        if "E121" in forms or ("pensioner" in statuses and (forms & {"S1", "E106"} or residence or "resident" in statuses
+                                                            or self.value("pension"))):
+            return "pensioner_s1"
+        if "student" in statuses:
+            return "student"
+        if "tourist" in statuses and timing != "planned":
+            return "tourist"
+        if "resident" in statuses or self.value("residence", 3):
+            return "resident"
+        return None
+
+    def insured(self, status: Optional[str]) -> Optional[_Fact]:
+        # What the status says about who insures (situations.md §4): a frontier worker is insured
+        # where they work, a posted worker by their employer's country, an S1 pensioner by the
+        # country paying the pension, a tourist or a student at home.
+        derived = {"frontier_worker": "work", "posted_worker": "employer", "pensioner_s1": "pension",
+                   "tourist": "home", "student": "home"}.get(status or "")
+        for fact in (["pension"] if derived == "pension" else []) + ([derived] if derived and derived != "pension" else []):
+            for found in self.facts.get(fact, []):
+                self.add("insured", found.value, 2 if fact != "home" else 1, found.start, found.person)
+        if "S3125" in self.forms():
+            self.add("insured", "FR", 1, 0, None)
+        if status != "posted_worker":
+            for found in self.facts.get("work", []):
+                self.add("insured", found.value, 1, found.start, found.person)
+        return self.best("insured")
+
+    def distress(self) -> bool:
+        if self.by_label.get("DISTRESS"):
+            return True
+        for match in _BIG_AMOUNT.finditer(self.text):
+            number = match.group(1) or match.group(3) or ""
+            thousands = match.group(2) or match.group(4)
+            digits = re.sub(r"[\s']", "", number)
+            digits = re.sub(r"[.,](\d{3})(?!\d)", r"\1", digits)  # 14.000 / 14,000 -> 14000
+            digits = digits.replace(",", ".")
+            try:
+                amount = float(digits.rstrip(".")) * (1000 if thousands else 1)
+            except ValueError:
+                continue
+            if amount >= self.big_bill_amount:
+                return True
+        return False
+
+    def explicit_direction(self) -> Optional[str]:
+        cues = {m.id for m in self.by_label.get("CUE", [])}
+        if "to_france" in cues:
+            return "to_france"
+        if "abroad" in cues:
+            return "abroad"
+        return None
+
+    def read(self) -> Reading:
+        for m in self.longest(("COUNTRY", "DEMONYM", "PLACE")):
+            if m.label == "PLACE" and self.meaning_from_cue(m) is None and self.asked_fact != "insured_country":
+                continue  # a city without a cue ("Paris" in a name, "Nice" in a sentence) says nothing
+            self.read_geo(m)
+        self.read_schemes()
+        timing = self.timing()
+        status = self.status(timing)
+        insured = self.insured(status)
+        residence = self.best("residence", 1)
+        treatment = self.best("treatment")
+        nationality = self.best("nationality")
+        role = self.role()
+        situation = Situation(
+            requester_role=role if role in REQUESTER_ROLES else None,
+            insured_country=insured.value if insured else None,
+            insurance_scheme=self.value("scheme"),
+            residence_country=residence.value if residence else None,
+            treatment_country=treatment.value if treatment else None,
+            nationality=nationality.value if nationality else None,
+            care_timing=timing,
+            care_type=self.care_type(),
+            status=status,
+        )
+        explicit = self.explicit_direction()
+        situation = replace(situation, direction=derive_direction(situation) or explicit)
+        return Reading(situation=situation, role=role, requester_country=self.requester_country(role),
+                       distress=self.distress(), explicit_direction=explicit)
+
+    def requester_country(self, role: Optional[str]) -> Optional[str]:
+        """The asker's own country for the bilan: where insured, else where living; for a
+        professional, where they work. Unknown rather than wrong: someone else's facts
+        ("ma mère est assurée en Suède") and a place of care never count."""
+        if role in PROFESSIONAL_ROLES:
+            stated = self.best("requester")
+            if stated:
+                return stated.value
+            for fact in ("work", "residence"):
+                found = [f for f in self.facts.get(fact, []) if f.person == "first" and f.strength >= 2]
+                if found:
+                    return found[0].value
+            return None
+        allowed = ("first",) if role == "relative" else ("first", None)
+        for fact in ("insured", "residence"):
+            found = [f for f in self.facts.get(fact, []) if f.person in allowed and f.strength >= 1]
+            if found:
+                return max(found, key=lambda f: (f.strength, -f.start)).value
+        return None
+
+
+def derive_direction(situation: Situation) -> Optional[str]:
+    """abroad (care outside the country of insurance, France by default), to_france, domestic."""
+    treatment = situation.treatment_country
+    home = situation.insured_country or situation.residence_country
+    if treatment == "FR":
+        if home == "FR":
+            return "domestic"
+        return "to_france" if home else None
+    if treatment:
+        if home and home == treatment:
+            return None  # care where the person is insured: nothing cross-border is stated
+        return "abroad"
+    return None
+
+
+def read_message(text: str, language: Optional[str], asked_fact: Optional[str] = None) -> Reading:
+    """Everything one message states (no memory of the conversation)."""
+    if not (text or "").strip() or (text or "").startswith("/"):
+        return Reading(situation=Situation())
+    return _Reader(text, language, asked_fact).read()
+
+
+def read_situation(text: str, language: Optional[str], previous: Optional[Situation] = None,
+                   asked_fact: Optional[str] = None) -> Situation:
+    """What the conversation knows after this message: its facts merged over `previous`.
+
+    `asked_fact` is the fact the assistant has just asked for (slot `asked_fact`): after
+    "Where are you insured?", a bare "Belgique" or "la CPAM" answers it.
+    """
+    return merge(previous, read_message(text, language, asked_fact))
+
+
+def merge(previous: Optional[Situation], reading: Reading) -> Situation:
+    """The newer message's facts over what the conversation knew; the direction follows the merged facts."""
+    merged = (previous or Situation()).merged_with(reading.situation)
+    direction = derive_direction(merged) or reading.explicit_direction or (previous.direction if previous else None)
+    return replace(merged, direction=direction)

@@ -6,10 +6,19 @@ wordings in both languages (accent-folded, sub-linear TF-IDF helps with typos
 and missing accents), and it trains in seconds on two cores instead of
 minutes. Probabilities come from sigmoid calibration, so the
 FallbackClassifier threshold keeps its meaning.
+
+Real messages are not FAQ lines: "Bonjour, je voudrais savoir si…" or a long
+story ending with the question. `process` therefore scores the sentences too:
+greetings and thanks before or after the question are set aside (the question
+is answered, not only the greeting), and in a story of three sentences or more
+the question-bearing sentences weigh as much as the whole story.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -30,6 +39,29 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "intent_pipeline.joblib"
+SOCIAL_INTENTS = ("greet", "thank", "goodbye")
+SOCIAL_MIN_CONFIDENCE = 0.5   # a sentence set aside must clearly be a greeting or thanks
+STORY_MIN_SENTENCES = 3       # from here the question sentences get half the weight
+_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+|\n+")
+_QUESTION = re.compile(
+    r"\?\s*$|^(?:comment|est[ -]ce|puis[ -]je|pourquoi|quels?|quelles?|combien|ou|où|faut[ -]il|dois[ -]je|ai[ -]je|"
+    r"peut[ -]on|pouvez[ -]vous|how|can|could|do|does|is|am|are|will|what|which|where|who|should|would|may)\b|"
+    r"\b(?:je voudrais savoir|j'aimerais savoir|j aimerais savoir|i would like to know|i'd like to know|"
+    r"pourriez[ -]vous|could you tell|can you tell)\b", re.I)
+
+
+def sentences(text: str) -> List[str]:
+    """Sentences of a message; a short opening clause before a comma ("Bonjour madame,") is one too."""
+    parts = [part.strip() for part in _SENTENCE_END.split(text or "") if part and part.strip()]
+    if parts:
+        head, comma, tail = parts[0].partition(",")
+        if comma and len(head.split()) <= 4 and tail.strip():
+            parts = [head.strip(), tail.strip()] + parts[1:]
+    return parts
+
+
+def is_question(sentence: str) -> bool:
+    return bool(_QUESTION.search(sentence.strip()))
 
 
 def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
@@ -63,6 +95,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         return ["sklearn", "joblib"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Rasa reuses a trained component while its config and data are unchanged; the code
+        of this module (features, classifier, sentence scoring) is part of it too."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Optional[Pipeline] = None) -> None:
@@ -99,12 +137,36 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             pipeline = None
         return cls(config, model_storage, resource, pipeline)
 
+    def probabilities(self, text: str) -> np.ndarray:
+        """Intent probabilities of a message, its greetings set aside and its question weighed."""
+        parts = sentences(text)
+        if len(parts) < 2:
+            return self.pipeline.predict_proba([text])[0]
+        classes = list(self.pipeline.classes_)
+        social = {classes.index(name) for name in SOCIAL_INTENTS if name in classes}
+        by_sentence = self.pipeline.predict_proba(parts)
+
+        def is_social(i: int) -> bool:
+            row = by_sentence[i]
+            return int(np.argmax(row)) in social and row.max() >= SOCIAL_MIN_CONFIDENCE
+
+        kept = list(range(len(parts)))
+        while len(kept) > 1 and is_social(kept[0]):
+            kept.pop(0)
+        while len(kept) > 1 and is_social(kept[-1]):
+            kept.pop()
+        content = [parts[i] for i in kept]
+        row = self.pipeline.predict_proba([" ".join(content)])[0]
+        questions = [part for part in content if is_question(part)]
+        if len(content) >= STORY_MIN_SENTENCES and questions:
+            row = 0.5 * row + 0.5 * self.pipeline.predict_proba([" ".join(questions)])[0]
+        return row
+
     def process(self, messages: List[Message]) -> List[Message]:
         if self.pipeline is None:
             return messages
-        texts = [message.get(TEXT) or "" for message in messages]
-        probabilities = self.pipeline.predict_proba(texts)
         classes = self.pipeline.classes_
+        probabilities = [self.probabilities(message.get(TEXT) or "") for message in messages]
         for message, row in zip(messages, probabilities):
             order = np.argsort(-row)[: self.config["ranking_length"]]
             ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]
