@@ -125,6 +125,10 @@ _HOME_KINDS = {
     "pensioner": "pension", "pensioners": "pension", "retiree": "pension", "retraite": "pension",
     "retraitee": "pension", "resident": "residence", "residents": "residence", "residente": "residence",
 }
+# Words before "NCP" / "PCN" that say a contact point is writing (not asking about one).
+_NCP_LEADS = ("this is the", "here is the", "ecris du", "ecrivons du", "ecris de la part du", "travaille au",
+              "travaille pour le", "work at the", "work for the", "work in the", "we are the", "nous sommes le",
+              "writing from the", "on behalf of the", "au nom du")
 _CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "work": ("work", 2),
                 "treatment": ("treatment", 2), "travel": ("treatment", 2), "stay": ("treatment", 2),
                 "pension": ("pension", 2), "nationality": ("nationality", 3), "from": ("residence", 1),
@@ -320,7 +324,7 @@ class _Reader:
         role, gap = self.before(start, ("ROLE",))
         if role is not None and self.self_role_span(role) and not (set(gap) & {"pour", "for", "avec", "with"}):
             return ("requester", 3, "first")
-        if self.has_role("foreign_ncp"):  # "the Belgian NCP", "PCN luxembourgeois" written by an NCP
+        if self.has_role("foreign_ncp") or self.writes_from_an_ncp():  # "the Belgian NCP" written by an NCP
             if self.before(start, ("NCP",))[0] is not None or self.after(end, ("NCP",))[0] is not None:
                 return ("requester", 3, "first")
         following, gap = self.after(end, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "FORM", "CUE", "SCHEME"))
@@ -470,10 +474,29 @@ class _Reader:
                 return care
         return None
 
+    def writes_from_an_ncp(self) -> bool:
+        """"This is the German NCP", "je vous écris du PCN belge": a contact point writes."""
+        geo = {i for label in ("COUNTRY", "DEMONYM") for m in self.by_label.get(label, []) for i in range(m.start, m.end)}
+        for ncp in self.by_label.get("NCP", []):
+            words = [self.norm(i) for i in range(max(0, ncp.start - 6), ncp.start) if i not in geo]
+            if any(" ".join(words).endswith(lead) for lead in _NCP_LEADS):
+                return True
+        return False
+
+    def retired_from(self, m) -> bool:
+        """"je suis infirmière à la retraite", "ancien médecin": no longer speaks as one."""
+        after = " ".join(self.norm(i) for i in range(m.end, min(len(self.doc), m.end + 3)))
+        before = " ".join(self.norm(i) for i in range(max(0, m.start - 1), m.start))
+        return (after.startswith(("a la retraite", "retraite", "en retraite", "retired", "honoraire"))
+                or before in ("ancien", "ancienne", "former", "retired", "ex"))
+
     def role(self) -> Optional[str]:
-        found = {m.id for m in self.by_label.get("ROLE", [])}
+        found = {m.id for m in self.by_label.get("ROLE", [])
+                 if not (m.id in PROFESSIONAL_ROLES and self.retired_from(m))}
         if self.by_label.get("RELATIVE"):
             found.add("relative")
+        if self.writes_from_an_ncp():
+            found.add("foreign_ncp")
         return next((role for role in _ROLE_ORDER if role in found), None)
 
     def status(self, timing: Optional[str]) -> Optional[str]:
@@ -505,9 +528,6 @@ class _Reader:
                 self.add("insured", found.value, 2 if fact != "home" else 1, found.start, found.person)
         if "S3125" in self.forms():
             self.add("insured", "FR", 1, 0, None)
-        if status != "posted_worker":
-            for found in self.facts.get("work", []):
-                self.add("insured", found.value, 1, found.start, found.person)
         return self.best("insured")
 
     def distress(self) -> bool:
@@ -572,7 +592,8 @@ class _Reader:
             stated = self.best("requester")
             if stated:
                 return stated.value
-            for fact in ("work", "residence"):
+            # A fund writes "nous sommes la caisse luxembourgeoise", "we are a German sickness fund".
+            for fact in (("insured", "work", "residence") if role == "institution" else ("work", "residence")):
                 found = [f for f in self.facts.get(fact, []) if f.person == "first" and f.strength >= 2]
                 if found:
                     return found[0].value
