@@ -578,14 +578,15 @@ def render(verdicts: Sequence[Verdict], set_name: str, sealed: bool) -> str:
             f"key facts {block['key_facts']}, next step {block['next_step_ok']}, forbidden {block['forbidden']}, "
             f"reply language right {block['language_ok']}; median {block['median_words']} words, "
             f"{block['median_bubbles']} bubbles.")
-    for key, title in (("topic", "topic"), ("language", "language")):
+    # The sealed holdout is too small for a breakdown that would not describe single questions.
+    for key, title in (() if sealed else (("topic", "topic"), ("language", "language"))):
         real = [v for v in verdicts if v.kind == "real"]
         lines += ["", f"| {title} (real) | questions | correct | partial | wrong |", "|---|---:|---:|---:|---:|"]
         lines += summary_rows(real, key)
     return "\n".join(lines)
 
 
-def results_section(verdicts: Sequence[Verdict], set_name: str, command: str) -> str:
+def results_section(verdicts: Sequence[Verdict], set_name: str, command: str, sealed: bool = False) -> str:
     agg = aggregate(verdicts)
     lines = [f"Command: `{command}` (own desk: trained model models/pcn.tar.gz, temporary SQLite database). "
              f"Date: {datetime.date.today().isoformat()}. Judge and rules: bench/real_questions/README.md.", ""]
@@ -599,7 +600,7 @@ def results_section(verdicts: Sequence[Verdict], set_name: str, command: str) ->
                          f"{block['next_step_ok']} | {block['forbidden']} | {block['language_ok']} | "
                          f"{block['median_words']} | {block['median_bubbles']} |")
     real = [v for v in verdicts if v.kind == "real"]
-    for key in ("topic", "language"):
+    for key in (() if sealed else ("topic", "language")):
         lines += ["", f"| {key} (real) | questions | correct | partial | wrong |", "|---|---:|---:|---:|---:|"]
         lines += summary_rows(real, key)
     return "\n".join(lines)
@@ -661,7 +662,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
         from bench.results import replace_section
         command = ".venv/bin/python bench/judge_real_questions.py --set " + args.set + " --write"
-        replace_section(f"Real questions ({args.set})", results_section(verdicts, args.set, command))
+        replace_section(f"Real questions ({args.set})", results_section(verdicts, args.set, command, sealed))
     return 0
 
 
