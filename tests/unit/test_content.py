@@ -97,7 +97,7 @@ def test_every_intent_has_enough_varied_training_examples_in_both_languages():
     training = examples("nlu_data/nlu/*.yml")
     domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
     for intent in domain["intents"]:
-        for language in LANGUAGES:
+        for language in LANGUAGES if intent != "other_language" else ():  # its examples are in six other languages
             found = training.get((intent, language), [])
             assert len(found) >= MIN_TRAINING_EXAMPLES, (intent, language, len(found))
             assert len({fold(e) for e in found}) == len(found), f"duplicates in {intent}/{language}"
