@@ -27,9 +27,11 @@ REQUEST_HUMAN = "/request_human"
 def other_language_message(language: Optional[str]) -> Dict[str, Any]:
     """The notice in `language` (or both of ours), with the offer of an adviser and the way back."""
     texts = load_conversation_texts()["other_languages"]
-    chosen = texts.get(language or "") or texts["default"]
+    chosen = texts.get(language or "")
+    text = f"{chosen['text']}\n{texts['both_languages']}" if chosen else texts["default"]["text"]
+    chosen = chosen or texts["default"]
     return {
-        "text": chosen["text"],
+        "text": text,
         "buttons": [
             {"title": chosen["agent"], "payload": REQUEST_HUMAN},
             {"title": "Français", "payload": '/switch_language{"language": "fr"}'},

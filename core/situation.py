@@ -214,36 +214,36 @@ class _Reader:
                     return other
         return None
 
-    def before(self, i: int, labels, ids=None) -> Tuple[Optional[object], List[str]]:
-        """The mark of `labels` ending just before token i, skipping up to two small words."""
+    def before(self, i: int, labels, ids=None) -> Tuple[list, List[str]]:
+        """Marks of `labels` ending just before token i (skipping up to two small words), and the words skipped."""
         gap: List[str] = []
         j = i
         sent = self.marked.sent_of(i) if i < len(self.doc) else None
         for _ in range(3):
-            for label in labels:
-                for m in self.by_label.get(label, []):
-                    if m.end == j and (ids is None or m.id in ids) and m.sent == sent:
-                        return m, gap
+            found = [m for label in labels for m in self.by_label.get(label, [])
+                     if m.end == j and (ids is None or m.id in ids) and m.sent == sent]
+            if found:
+                return found, gap
             if j - 1 < 0 or self.norm(j - 1) not in _GAP_WORDS:
-                return None, gap
+                return [], gap
             gap.insert(0, self.norm(j - 1))
             j -= 1
-        return None, gap
+        return [], gap
 
-    def after(self, j: int, labels, ids=None) -> Tuple[Optional[object], List[str]]:
-        """The mark of `labels` starting just after token j (exclusive end), skipping up to two small words."""
+    def after(self, j: int, labels, ids=None) -> Tuple[list, List[str]]:
+        """Marks of `labels` starting just after token j (exclusive end), skipping up to two small words."""
         gap: List[str] = []
         k = j
         for _ in range(3):
-            for label in labels:
-                for m in self.by_label.get(label, []):
-                    if m.start == k and (ids is None or m.id in ids):
-                        return m, gap
+            found = [m for label in labels for m in self.by_label.get(label, [])
+                     if m.start == k and (ids is None or m.id in ids)]
+            if found:
+                return found, gap
             if k >= len(self.doc) or self.norm(k) not in _GAP_WORDS:
-                return None, gap
+                return [], gap
             gap.append(self.norm(k))
             k += 1
-        return None, gap
+        return [], gap
 
     def person(self, i: int) -> Optional[str]:
         """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle…) or None."""
@@ -321,52 +321,52 @@ class _Reader:
     def meaning_from_neighbours(self, m):
         """Words right next to the country: "caisse belge", "US citizen", "German hospital", "UK tourist"."""
         start, end = m.start, m.end
-        role, gap = self.before(start, ("ROLE",))
-        if role is not None and self.self_role_span(role) and not (set(gap) & {"pour", "for", "avec", "with"}):
+        roles, gap = self.before(start, ("ROLE",))
+        if any(self.self_role_span(r) for r in roles) and not (set(gap) & {"pour", "for", "avec", "with"}):
             return ("requester", 3, "first")
         if self.has_role("foreign_ncp") or self.writes_from_an_ncp():  # "the Belgian NCP" written by an NCP
-            if self.before(start, ("NCP",))[0] is not None or self.after(end, ("NCP",))[0] is not None:
+            if self.before(start, ("NCP",))[0] or self.after(end, ("NCP",))[0]:
                 return ("requester", 3, "first")
         following, gap = self.after(end, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "FORM", "CUE", "SCHEME"))
-        preceding, pgap = self.before(start, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "CUE"))
         # Right after the country, no small word between: "US citizen", "UK tourist", "German insurer".
-        if following is not None and not gap:
-            word = self.norm(following.start)
-            if following.label == "CUE_AFTER" and following.id == "after_nationality":
-                return ("nationality", 3, None)
-            if word in _HOME_KINDS:
-                return (_HOME_KINDS[word], 2 if _HOME_KINDS[word] != "home" else 1, None)
-            if following.label in ("INSURER", "SCHEME") or (following.label == "FORM" and following.id in ("S1", "EHIC")):
-                return ("insured", 3, None)
-            if following.label == "CARE":
-                return ("treatment", 2, None)
-            if following.label == "STATUS" and following.id == "pensioner":
-                return ("pension", 2, None)
-            if following.label == "CUE" and following.id == "employer":
-                return ("employer", 2, None)
+        if following and not gap:
+            meaning = self.neighbour_meaning(following, self.norm(following[0].start), after=True)
+            if meaning:
+                return meaning
+        preceding, pgap = self.before(start, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "CUE"))
         # Right before a nationality, no small word between: "caisse belge", "touriste belge", "clinique allemande".
-        if m.label == "DEMONYM" and preceding is not None and not pgap:
-            word = self.norm(preceding.end - 1)
-            if preceding.label == "INSURER":
-                return ("insured", 3, None)
-            if word in _HOME_KINDS:
-                return (_HOME_KINDS[word], 2 if _HOME_KINDS[word] != "home" else 1, None)
-            if preceding.label == "CARE":
-                return ("treatment", 2, None)
-            if preceding.label == "STATUS" and preceding.id == "pensioner":
-                return ("pension", 2, None)
-            if preceding.label == "CUE" and preceding.id == "employer":
-                return ("employer", 2, None)
-            if preceding.label == "CUE" and preceding.id == "nationality":
-                return ("nationality", 3, None)
-        if m.label == "DEMONYM" and preceding is None and self.norm(start - 1) in _BE_FORMS:
+        if m.label == "DEMONYM" and preceding and not pgap:
+            meaning = self.neighbour_meaning(preceding, self.norm(preceding[0].end - 1), after=False)
+            if meaning:
+                return meaning
+        if m.label == "DEMONYM" and not preceding and self.norm(start - 1) in _BE_FORMS:
             return ("nationality", 2, self.person(start - 1))
         if m.label == "COUNTRY" and self.norm(start - 1) in _BE_FORMS and self.norm(start - 1) not in ("est", "is", "s"):
             return ("nationality", 2, self.person(start - 1))  # "je suis suisse"
         # "S1 from the UK", "formulaire S1 de la Belgique": the issuing country insures.
-        form, fgap = self.before(start, ("FORM",), ids=("S1", "E106", "E121", "EHIC"))
-        if form is not None and set(fgap) & _GENITIVE:
+        forms, fgap = self.before(start, ("FORM",), ids=("S1", "E106", "E121", "EHIC"))
+        if forms and set(fgap) & _GENITIVE:
             return ("insured", 2, None)
+        return None
+
+    @staticmethod
+    def neighbour_meaning(marks: list, word: str, after: bool):
+        """What the marks right next to a country say of it, most telling first."""
+        def has(label, ids=None):
+            return any(x.label == label and (ids is None or x.id in ids) for x in marks)
+
+        if has("CUE_AFTER", ("after_nationality",)) or (not after and has("CUE", ("nationality",))):
+            return ("nationality", 3, None)
+        if word in _HOME_KINDS:
+            return (_HOME_KINDS[word], 2 if _HOME_KINDS[word] != "home" else 1, None)
+        if has("INSURER") or (after and (has("SCHEME") or has("FORM", ("S1", "EHIC")))):
+            return ("insured", 3, None)
+        if has("CARE"):
+            return ("treatment", 2, None)
+        if has("STATUS", ("pensioner",)):
+            return ("pension", 2, None)
+        if has("CUE", ("employer",)):
+            return ("employer", 2, None)
         return None
 
     def found_role(self, m) -> Optional[str]:
@@ -419,8 +419,8 @@ class _Reader:
             if not iso:
                 continue
             # "ma caisse allemande": the nationality says it, not the word "caisse".
-            demonym, gap = self.after(m.end, ("DEMONYM", "COUNTRY"))
-            if demonym is not None and not gap and demonym.id != iso:
+            demonyms, gap = self.after(m.end, ("DEMONYM", "COUNTRY"))
+            if demonyms and not gap and all(d.id != iso for d in demonyms):
                 continue
             person = self.person(m.start)
             if scheme.get("foreign"):

@@ -180,7 +180,7 @@ def mark(text: str, language: Optional[str]) -> Marked:
     marked = Marked(doc, [])
     spans = doc.spans.get(SPANS_KEY, [])
     marks = sorted({Mark(s.label_, s.id_, s.start, s.end, marked.sent_of(s.start)) for s in spans},
-                   key=lambda m: (m.start, -(m.end - m.start), m.label))
+                   key=lambda m: (m.start, -(m.end - m.start), m.label, m.id))  # deterministic order
     marked.marks = marks
     return marked
 

@@ -60,8 +60,16 @@ def sentences(text: str) -> List[str]:
     return parts
 
 
+# "Can anyone help please?", "Merci de votre aide !": a call for help, not the question.
+_FILLER = re.compile(
+    r"^(?:can|could) (?:anyone|anybody|someone|you) help(?: me)?(?: please)?\W*$|^any (?:advice|ideas|help)\W*$|"
+    r"^(?:does )?anyone know\W*$|^(?:pouvez|pourriez)[ -]vous m'?aider\W*$|^quelqu'?un (?:peut|pourrait) m'?aider\W*$|"
+    r"^que (?:dois[ -]je|faire)\W*$|^what (?:should|can) i do\W*$|^help\W*$|^aidez[ -]moi\W*$", re.I)
+
+
 def is_question(sentence: str) -> bool:
-    return bool(_QUESTION.search(sentence.strip()))
+    sentence = sentence.strip()
+    return bool(_QUESTION.search(sentence)) and not _FILLER.search(sentence)
 
 
 def build_pipeline(config: Dict[Text, Any]) -> Pipeline:
