@@ -491,8 +491,10 @@ class _Reader:
                 or before in ("ancien", "ancienne", "former", "retired", "ex"))
 
     def role(self) -> Optional[str]:
-        found = {m.id for m in self.by_label.get("ROLE", [])
-                 if not (m.id in PROFESSIONAL_ROLES and self.retired_from(m))}
+        roles = self.by_label.get("ROLE", [])
+        found = {m.id for m in roles if not (m.id in PROFESSIONAL_ROLES and self.retired_from(m))}
+        if any(m.id in PROFESSIONAL_ROLES and self.retired_from(m) for m in roles):
+            found.add("patient")  # "je suis infirmière à la retraite": a private person
         if self.by_label.get("RELATIVE"):
             found.add("relative")
         if self.writes_from_an_ncp():
@@ -557,7 +559,8 @@ class _Reader:
 
     def read(self) -> Reading:
         for m in self.longest(("COUNTRY", "DEMONYM", "PLACE")):
-            if m.label == "PLACE" and self.meaning_from_cue(m) is None and self.asked_fact != "insured_country":
+            if (m.label == "PLACE" and self.asked_fact != "insured_country"
+                    and self.meaning_from_neighbours(m) is None and self.meaning_from_cue(m) is None):
                 continue  # a city without a cue ("Paris" in a name, "Nice" in a sentence) says nothing
             self.read_geo(m)
         self.read_schemes()

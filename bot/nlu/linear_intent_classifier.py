@@ -42,6 +42,7 @@ MODEL_FILE = "intent_pipeline.joblib"
 SOCIAL_INTENTS = ("greet", "thank", "goodbye")
 SOCIAL_MIN_CONFIDENCE = 0.5   # a sentence set aside must clearly be a greeting or thanks
 STORY_MIN_SENTENCES = 3       # from here the question sentences get half the weight
+TOPIC_PREFIXES = ("q_", "domestic_question")  # intents of a question with a topic
 _SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+|\n+")
 _QUESTION = re.compile(
     r"\?\s*$|^(?:comment|est[ -]ce|puis[ -]je|pourquoi|quels?|quelles?|combien|ou|où|faut[ -]il|dois[ -]je|ai[ -]je|"
@@ -167,7 +168,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         row = self.pipeline.predict_proba([" ".join(content)])[0]
         questions = [part for part in content if is_question(part)]
         if len(content) >= STORY_MIN_SENTENCES and questions:
-            row = 0.5 * row + 0.5 * self.pipeline.predict_proba([" ".join(questions)])[0]
+            asked = self.pipeline.predict_proba([" ".join(questions)])[0]
+            # Only a question that names a topic weighs ("Est-ce normal ?" does not).
+            if str(classes[int(np.argmax(asked))]).startswith(TOPIC_PREFIXES):
+                row = 0.5 * row + 0.5 * asked
         return row
 
     def process(self, messages: List[Message]) -> List[Message]:
