@@ -17,6 +17,11 @@ Two load shapes:
   soon as the reply arrives — the saturation throughput of one Rasa worker.
 
     .venv/bin/python bench/bench_latency.py [--requests 240] [--think 2] [--write]
+    .venv/bin/python bench/bench_latency.py --baseline /path/to/checkout [--write]
+
+With --baseline the two desks are another checkout (its code and its trained model,
+e.g. a worktree of main: "before") and this one ("after"), both with the enquiry log
+on, so that a change's cost per turn is a ratio measured under the same load.
 
 Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations.
 """
@@ -27,6 +32,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -132,7 +138,10 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time of a conversation (s)")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with (before / after)")
     args = parser.parse_args()
+    if args.baseline:
+        return compare_checkouts(args.baseline.resolve(), args.requests, args.think, args.write)
 
     desks = {}
     for label, logging_on in (("log on", True), ("log off", False)):
@@ -167,6 +176,42 @@ def main() -> int:
         f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
     text = "\n".join(lines)
     publish("Latency, throughput, memory", text, args.write)
+    return 0
+
+
+def compare_checkouts(baseline: Path, requests: int, think: float, write: bool) -> int:
+    """p50/p95 of another checkout ("before") and this one ("after"), interleaved per level."""
+    desks = {}
+    try:
+        desks["before"] = start_desk(web=False, root=baseline)
+        desks["after"] = start_desk(web=False)
+        rows = compare(desks, LEVELS, requests, think)
+        memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
+    finally:
+        for desk in desks.values():
+            desk.stop()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=baseline, capture_output=True,
+                            text=True).stdout.strip()
+    lines = [
+        f"Command: `.venv/bin/python bench/bench_latency.py --baseline <worktree of main at {commit}> "
+        f"--requests {requests} --think {think:g} --write` — two desks side by side on the REST channel, "
+        "enquiry log on: \"before\" runs main's code and model, \"after\" this branch's. Same messages, "
+        "interleaved per level. Target: p95 after <= 1.2 x p95 before.",
+        "",
+        "| desk | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, shape, concurrency, r in rows:
+        lines.append(f"| {label} | {shape} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | "
+                     f"{r['p95_ms']:.0f} | {r['rps']:.1f} |")
+    before = {(shape, c): r for label, shape, c, r in rows if label == "before"}
+    after = {(shape, c): r for label, shape, c, r in rows if label == "after"}
+    lines += ["", "p95 after / before: " + ", ".join(
+        f"{shape} {c}: {after[shape, c]['p95_ms'] / before[shape, c]['p95_ms']:.2f}x" for shape, c in LEVELS)]
+    lines += ["", "| desk | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
+    for label, (rasa_mb, actions_mb) in memory.items():
+        lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
+    publish("Latency before / after the situation reading (issue 10)", "\n".join(lines), write)
     return 0
 
 

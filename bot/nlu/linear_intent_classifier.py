@@ -166,6 +166,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             kept.pop()
         content = [parts[i] for i in kept]
         row = self.pipeline.predict_proba([" ".join(content)])[0]
+        if len(content) < len(parts) and not str(classes[int(np.argmax(row))]).startswith(TOPIC_PREFIXES):
+            # Nothing but small talk around the greeting ("bonjour, je cherche une info",
+            # "merci, c'est tout"): the whole message says it best.
+            return self.pipeline.predict_proba([text])[0]
         questions = [part for part in content if is_question(part)]
         if len(content) >= STORY_MIN_SENTENCES and questions:
             asked = self.pipeline.predict_proba([" ".join(questions)])[0]
@@ -178,7 +182,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         if self.pipeline is None:
             return messages
         classes = self.pipeline.classes_
-        probabilities = [self.probabilities(message.get(TEXT) or "") for message in messages]
+        texts = [message.get(TEXT) or "" for message in messages]
+        probabilities = self.pipeline.predict_proba(texts)  # one batch; stories are scored again below
+        for index, text in enumerate(texts):
+            if len(sentences(text)) > 1:
+                probabilities[index] = self.probabilities(text)
         for message, row in zip(messages, probabilities):
             order = np.argsort(-row)[: self.config["ranking_length"]]
             ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]

@@ -20,7 +20,7 @@ from actions.context import ActionExtractContext
 from actions.conversation import ActionDomesticQuestion, ActionOtherLanguage
 from actions.fallback import ActionDefaultAskAffirmation
 from bot.nlu.linear_intent_classifier import LinearIntentClassifier, is_question, sentences
-from bot.nlu.other_language import OtherLanguageGate
+from bot.nlu.intent_rules import IntentRules
 from core.profiles import detect_profile, origin_of, profile_of
 from core.settings import REPO_ROOT
 from core.situation import Situation, read_message
@@ -247,7 +247,7 @@ def test_the_fingerprint_follows_the_classifier_code():
 
 
 def test_the_gate_marks_other_languages_and_leaves_french_and_english():
-    gate = OtherLanguageGate()
+    gate = IntentRules()
     messages = [Message.build(text=t) for t in (
         "Goedendag, ik ben verzekerd in Nederland en wil in Frankrijk geopereerd worden",
         "Bonjour, je suis assurée en Belgique et je veux me faire opérer à Lille",
@@ -257,3 +257,24 @@ def test_the_gate_marks_other_languages_and_leaves_french_and_english():
     gate.process(messages)
     assert [m.get("intent")["name"] for m in messages] == [
         "other_language", "q_b6_incoming_patient_before_coming", "q_b6_incoming_patient_before_coming"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Mon médecin américain m'a fait une ordonnance, puis-je l'utiliser en France ?", "q_a17_prescription_outside_eu"),
+    ("can i fill a prescription from the netherlands at a french chemist", "q_a7_prescriptions"),
+    ("Is a Swiss prescription accepted in a French pharmacy?", "q_a17_prescription_outside_eu"),
+    ("Une ordonnance d'un médecin belge est-elle valable à Lille ?", "q_a7_prescriptions"),
+])
+def test_the_country_of_a_prescription_decides_between_the_eu_rule_and_a17(text, intent):
+    for guess in ("q_a7_prescriptions", "q_a17_prescription_outside_eu"):
+        message = Message.build(text=text)
+        message.set("intent", {"name": guess, "confidence": 0.6})
+        IntentRules().process([message])
+        assert message.get("intent")["name"] == intent
+
+
+def test_a_prescription_question_without_a_country_keeps_the_classifiers_intent():
+    message = Message.build(text="Puis-je utiliser une ordonnance étrangère ?")
+    message.set("intent", {"name": "q_a7_prescriptions", "confidence": 0.6})
+    IntentRules().process([message])
+    assert message.get("intent")["name"] == "q_a7_prescriptions"
