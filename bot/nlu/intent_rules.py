@@ -5,6 +5,10 @@
   (rule: action_other_language, which answers in that language and offers an
   adviser). Without it such messages were read as French words and got "out of
   scope", "not understood" or "Entendu".
+* A domestic question has no foreign element: when the classifier says
+  `domestic_question` but the message names a country other than France ("je suis
+  assuré en Belgique et l'hôpital de Lille m'envoie une facture"), the best question
+  type of its ranking is taken instead.
 * The country of a prescription: the EU rule on prescriptions (A7, Art. 11 of the
   directive) covers the EU and the EEA only. A prescription question that names a
   country outside them (the United States, Morocco, Switzerland, the UK…) is A17,
@@ -26,6 +30,7 @@ from core.countries import country, find_countries
 from core.language import is_other_language
 
 OTHER_LANGUAGE_INTENT = "other_language"
+DOMESTIC_INTENT = "domestic_question"
 EU_PRESCRIPTIONS = "q_a7_prescriptions"
 NON_EU_PRESCRIPTIONS = "q_a17_prescription_outside_eu"
 
@@ -62,6 +67,13 @@ class IntentRules(GraphComponent):
                 _set_intent(message, OTHER_LANGUAGE_INTENT, 1.0)
                 continue
             intent = message.get(INTENT) or {}
+            if intent.get("name") == DOMESTIC_INTENT and {m.iso2 for m in find_countries(text)} - {"FR"}:
+                topic = next((r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name", "").startswith("q_")),
+                             None)
+                if topic:
+                    _set_intent(message, topic["name"], max(float(topic.get("confidence") or 0.0),
+                                                            float(intent.get("confidence") or 0.0)))
+                    intent = message.get(INTENT)
             if intent.get("name") in (EU_PRESCRIPTIONS, NON_EU_PRESCRIPTIONS):
                 wanted = prescription_intent(text)
                 if wanted and wanted != intent["name"]:

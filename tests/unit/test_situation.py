@@ -158,3 +158,22 @@ def test_distress_or_a_big_bill_is_noticed(text, language):
 @pytest.mark.parametrize("text", ["J'ai payé 80 euros chez le médecin", "Une consultation à 25 €, remboursée ?"])
 def test_an_ordinary_amount_is_not_distress(text):
     assert not read_message(text, "fr").distress
+
+
+def test_the_staff_edited_terms_are_consistent():
+    from core.content import load_situation_terms
+    from core.countries import country
+    from core.situation import CARE_TYPES, REQUESTER_ROLES, STATUSES
+
+    terms = load_situation_terms()
+    for scheme in terms["schemes"]:
+        assert scheme["terms"], scheme["id"]
+        if scheme.get("country"):
+            country(scheme["country"])  # KeyError: not in countries.yml
+    assert set(terms["roles"]) <= set(REQUESTER_ROLES) | {"other"}
+    assert set(terms["care_types"]) <= set(CARE_TYPES)
+    assert set(terms["statuses"]) <= set(STATUSES) | {"pensioner"}
+    assert set(terms["timing"]) == {"planned", "unplanned"}
+    for iso in terms["places"]:
+        if iso != "exact":
+            country(iso)

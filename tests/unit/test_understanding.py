@@ -278,3 +278,16 @@ def test_a_prescription_question_without_a_country_keeps_the_classifiers_intent(
     message.set("intent", {"name": "q_a7_prescriptions", "confidence": 0.6})
     IntentRules().process([message])
     assert message.get("intent")["name"] == "q_a7_prescriptions"
+
+
+def test_a_question_naming_a_foreign_country_is_not_domestic():
+    message = Message.build(text="Je suis assuré en Belgique et l'hôpital de Lille m'envoie une facture")
+    message.set("intent", {"name": "domestic_question", "confidence": 0.5})
+    message.set("intent_ranking", [{"name": "domestic_question", "confidence": 0.5},
+                                   {"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.3}])
+    IntentRules().process([message])
+    assert message.get("intent")["name"] == "q_c11_bill_in_france_insured_elsewhere"
+    french = Message.build(text="Que veut dire BR sur mon relevé de mutuelle ?")
+    french.set("intent", {"name": "domestic_question", "confidence": 0.5})
+    IntentRules().process([french])
+    assert french.get("intent")["name"] == "domestic_question"
