@@ -24,20 +24,19 @@ SUPPORTED = ("fr", "en")
 REQUEST_HUMAN = "/request_human"
 
 
-def other_language_message(language: Optional[str]) -> Dict[str, Any]:
-    """The notice in `language` (or both of ours), with the offer of an adviser and the way back."""
+def other_language_messages(language: Optional[str]) -> List[Dict[str, Any]]:
+    """The notice in `language` (or in both of ours), then the same in French and English, with the
+    offer of an adviser and the way back to French or English."""
     texts = load_conversation_texts()["other_languages"]
     chosen = texts.get(language or "")
-    text = f"{chosen['text']}\n{texts['both_languages']}" if chosen else texts["default"]["text"]
-    chosen = chosen or texts["default"]
-    return {
-        "text": text,
-        "buttons": [
-            {"title": chosen["agent"], "payload": REQUEST_HUMAN},
-            {"title": "Français", "payload": '/switch_language{"language": "fr"}'},
-            {"title": "English", "payload": '/switch_language{"language": "en"}'},
-        ],
-    }
+    buttons = [
+        {"title": (chosen or texts["default"])["agent"], "payload": REQUEST_HUMAN},
+        {"title": "Français", "payload": '/switch_language{"language": "fr"}'},
+        {"title": "English", "payload": '/switch_language{"language": "en"}'},
+    ]
+    if not chosen:
+        return [{"text": texts["default"]["text"], "buttons": buttons}]
+    return [{"text": chosen["text"], "buttons": []}, {"text": texts["both_languages"], "buttons": buttons}]
 
 
 def distress_message(language: str) -> Dict[str, Any]:
@@ -73,7 +72,8 @@ class ActionOtherLanguage(Action):
             dispatcher.utter_message(response="utter_fallback_offer_human")
             log_question(tracker, "other_language", "not_understood")
         else:
-            dispatcher.utter_message(**other_language_message(language))
+            for message in other_language_messages(language):
+                dispatcher.utter_message(**message)
             log_question(tracker, "other_language", "handoff_offered")
         return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]
 

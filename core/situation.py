@@ -97,6 +97,9 @@ _OWN_SCHEME_WINDOW = 3  # "ma CPAM", "assuré à la MSA", "j'ai la carte Vitale"
 _PERSON_WINDOW = 6      # words scanned back for whose fact a cue states
 _GAP_WORDS = {"de", "du", "des", "d", "la", "le", "l", "les", "the", "a", "an", "en", "au", "aux", "in", "at", "of",
               "from", "by", "par", "to", "dans", "chez", "with", "avec", "vers", "pour", "sur"}
+# Words that may join two cues of one clause ("je vis et je travaille", "I live and work").
+_COORDINATION = {"et", "and", "je", "j", "i", "nous", "we", "on", "suis", "sommes", "am", "are", "also", "aussi",
+                 "both", "a", "y", "me", "m", "ou", "or"}
 _GENITIVE = {"de", "du", "des", "d", "of", "from", "by", "par"}
 _LANGUAGE_WORDS = {"en", "in", "parle", "parler", "parlez", "parles", "parlant", "speak", "speaks", "speaking",
                    "langue", "language", "traduire", "traduit", "translate", "translated", "translation"}
@@ -187,6 +190,8 @@ class _Reader:
         self.relative_tokens = {i for m in self.by_label.get("RELATIVE", []) for i in range(m.start, m.end)}
         self.facts: Dict[str, List[_Fact]] = {}
         self._country_roles: Optional[Dict[int, Optional[str]]] = None
+        self.geo_marks: list = []
+        self.last_cue = None
 
     # ------------------------------------------------------------------ helpers
     def norm(self, i: int) -> str:
@@ -299,7 +304,10 @@ class _Reader:
                 return  # "en anglais", "English-speaking": a language
         meaning = self.meaning_from_neighbours(m)
         if meaning is None:
+            self.last_cue = None
             meaning = self.meaning_from_cue(m)
+            for fact, strength, person in self.coordinated_home_cues(m, self.last_cue):
+                self.add(fact, iso, strength, start, person)
         if meaning is None:
             if self.asked_fact == "insured_country":
                 meaning = ("insured", 3, None)
@@ -347,6 +355,12 @@ class _Reader:
         forms, fgap = self.before(start, ("FORM",), ids=("S1", "E106", "E121", "EHIC"))
         if forms and set(fgap) & _GENITIVE:
             return ("insured", 2, None)
+        # "an S1 form or certificate from the UK": the form a few words before, "from" right before.
+        if self.norm(start - 1) in ("from", "de", "du") or (self.norm(start - 1) in ("the", "la", "l")
+                                                            and self.norm(start - 2) in ("from", "de")):
+            if any(f.id in ("S1", "E106", "E121") and f.sent == m.sent and 0 <= start - f.end <= 6
+                   for f in self.by_label.get("FORM", [])):
+                return ("insured", 2, None)
         return None
 
     @staticmethod
@@ -393,8 +407,11 @@ class _Reader:
                     continue
                 if label == "TIMING" and cue.id != "unplanned":
                     continue
+                if label == "CUE" and cue.id == "work" and self.is_past(cue):
+                    continue  # "he has worked in the UK": a past job says nothing about today's cover
                 if best is None or cue.end > best.end or (cue.end == best.end and cue.start < best.start):
                     best = cue
+        self.last_cue = best
         if best is None:
             return None
         gap_words = [self.norm(i) for i in range(best.end, m.start)]
@@ -410,6 +427,28 @@ class _Reader:
         if fact == "residence" and best.label == "CUE" and best.id == "from" and not genitive:
             return None
         return (fact, strength, self.person(best.start))
+
+    def is_past(self, cue) -> bool:
+        token = self.doc[cue.start]
+        word = token.text.lower()
+        return word in ("worked", "lived") or word.endswith(("é", "ée", "és", "ées")) or (
+            self.norm(cue.start - 1) in ("ai", "as", "a", "avons", "avez", "ont", "avait", "avais", "have", "has", "had"))
+
+    def coordinated_home_cues(self, m, nearest) -> List[Tuple[str, int, Optional[str]]]:
+        """"je vis et je travaille en France", "I live and work in France": every home fact of the
+        clause applies to the country, not only the nearest one."""
+        if nearest is None or nearest.label != "CUE" or nearest.id not in ("insured", "residence", "work"):
+            return []
+        bound = max((g.end for g in self.geo_marks if g.sent == m.sent and g.end <= m.start), default=-1)
+        found = []
+        for cue in self.by_label.get("CUE", []):
+            if (cue.id in ("insured", "residence", "work") and cue.id != nearest.id and cue.sent == m.sent
+                    and bound <= cue.start and cue.end <= nearest.start
+                    and all(self.norm(i) in _COORDINATION for i in range(cue.end, nearest.start))
+                    and not (cue.id == "work" and self.is_past(cue))):
+                fact, strength = _CUE_MEANING[cue.id]
+                found.append((fact, strength, self.person(cue.start)))
+        return found
 
     # ------------------------------------------------------------------ the rest
     def read_schemes(self) -> None:
@@ -463,8 +502,8 @@ class _Reader:
             return "planned"
         if strong_planned and strong_unplanned:
             return None  # both said: ask rather than guess
-        if unplanned or self.forms() & {"EHIC", "PRC"} or "tourist" in self.statuses():
-            return "unplanned"
+        if unplanned or self.forms() & {"EHIC", "PRC"} or self.statuses() & {"tourist", "student"}:
+            return "unplanned"  # care needed during a stay (holiday, studies)
         return None
 
     def care_type(self) -> Optional[str]:
@@ -490,13 +529,31 @@ class _Reader:
         return (after.startswith(("a la retraite", "retraite", "en retraite", "retired", "honoraire"))
                 or before in ("ancien", "ancienne", "former", "retired", "ex"))
 
+    def asks_for_a_relative(self) -> bool:
+        """"ma mère doit se faire opérer": yes; "my wife and I", "mon mari et moi": the asker is in it too."""
+        for m in self.by_label.get("RELATIVE", []):
+            after = [self.norm(i) for i in range(m.end, min(len(self.doc), m.end + 3))]
+            before = [self.norm(i) for i in range(max(0, m.start - 2), m.start)]
+            if after[:2] in (["and", "i"], ["et", "moi"]) or before[-2:] in (["moi", "et"], ["me", "and"], ["i", "and"]):
+                continue
+            return True
+        return False
+
+    def speaks_of_own_care(self) -> bool:
+        """A patient statement in the first person ("je suis dialysé", "I'm retired")."""
+        return any(m.id == "patient" and self.norm(m.start) in ("je", "j", "i", "im") and
+                   self.norm(m.start + 1) in ("suis", "am", "m", "me", "ai")
+                   for m in self.by_label.get("ROLE", []))
+
     def role(self) -> Optional[str]:
         roles = self.by_label.get("ROLE", [])
         found = {m.id for m in roles if not (m.id in PROFESSIONAL_ROLES and self.retired_from(m))}
         if any(m.id in PROFESSIONAL_ROLES and self.retired_from(m) for m in roles):
             found.add("patient")  # "je suis infirmière à la retraite": a private person
-        if self.by_label.get("RELATIVE"):
+        if self.asks_for_a_relative() and not self.speaks_of_own_care():
             found.add("relative")
+        elif self.by_label.get("RELATIVE"):
+            found.add("patient")
         if self.writes_from_an_ncp():
             found.add("foreign_ncp")
         return next((role for role in _ROLE_ORDER if role in found), None)
@@ -528,6 +585,12 @@ class _Reader:
         for fact in (["pension"] if derived == "pension" else []) + ([derived] if derived and derived != "pension" else []):
             for found in self.facts.get(fact, []):
                 self.add("insured", found.value, 2 if fact != "home" else 1, found.start, found.person)
+        if status == "tourist" and not self.facts.get("insured") and not self.facts.get("residence"):
+            # "We are German, with a holiday home in the Dordogne": visitors are insured at home.
+            for found in self.facts.get("nationality", []):
+                if found.strength >= 2 and found.person != "third":
+                    self.add("insured", found.value, 1, found.start, found.person)
+                    self.add("residence", found.value, 1, found.start, found.person)
         if "S3125" in self.forms():
             self.add("insured", "FR", 1, 0, None)
         return self.best("insured")
@@ -558,7 +621,8 @@ class _Reader:
         return None
 
     def read(self) -> Reading:
-        for m in self.longest(("COUNTRY", "DEMONYM", "PLACE")):
+        self.geo_marks = self.longest(("COUNTRY", "DEMONYM", "PLACE"))
+        for m in self.geo_marks:
             if (m.label == "PLACE" and self.asked_fact != "insured_country"
                     and self.meaning_from_neighbours(m) is None and self.meaning_from_cue(m) is None):
                 continue  # a city without a cue ("Paris" in a name, "Nice" in a sentence) says nothing
@@ -610,16 +674,20 @@ class _Reader:
 
 
 def derive_direction(situation: Situation) -> Optional[str]:
-    """abroad (care outside the country of insurance, France by default), to_france, domestic."""
+    """abroad (care outside the countries where the person lives and is insured — from France by
+    default), to_france (care in France for someone insured or living elsewhere), domestic (care in
+    France for someone insured and living in France)."""
     treatment = situation.treatment_country
-    home = situation.insured_country or situation.residence_country
+    insured, residence = situation.insured_country, situation.residence_country
     if treatment == "FR":
-        if home == "FR":
+        if insured == "FR" and residence in (None, "FR"):
             return "domestic"
-        return "to_france" if home else None
+        if (insured and insured != "FR") or (residence and residence != "FR"):
+            return "to_france"
+        return None
     if treatment:
-        if home and home == treatment:
-            return None  # care where the person is insured: nothing cross-border is stated
+        if (insured or residence) and insured in (None, treatment) and residence in (None, treatment):
+            return None  # care where the person lives and is insured: nothing cross-border is stated
         return "abroad"
     return None
 

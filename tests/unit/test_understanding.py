@@ -115,7 +115,8 @@ def test_other_languages_are_answered_in_their_language_with_an_adviser(language
     messages, slots = run(ActionOtherLanguage(), tracker(text, "other_language",
                                                          slots={"language": "fr", "detected_language": language}))
     assert phrase in messages[0]["text"]
-    assert messages[0]["buttons"][0]["payload"] == "/request_human"
+    assert "French or English" in messages[1]["text"] and "français ou en anglais" in messages[1]["text"]
+    assert messages[-1]["buttons"][0]["payload"] == "/request_human"
     assert slots["handoff_offered"] is True
 
 
