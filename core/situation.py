@@ -251,24 +251,29 @@ class _Reader:
         return [], gap
 
     def person(self, i: int) -> Optional[str]:
-        """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle…) or None."""
+        """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle…) or None.
+        The nearest pronoun or relative before the cue decides; else, in French, the grammatical
+        person of the nearest verb (spaCy's morphology, less sure on informal text)."""
         sent = self.marked.sent_of(i) if i < len(self.doc) else None
-        for j in range(i, max(-1, i - _PERSON_WINDOW), -1):
-            if j < len(self.doc) and self.marked.sent_of(j) != sent:
-                break
-            if j != i:
-                word = self.norm(j)
-                if word in self.first_words:
-                    return "first"
-                if word in self.third_words or j in self.relative_tokens:
-                    return "third"
-            token = self.doc[j] if j < len(self.doc) else None
-            if token is not None and self.language == "fr" and token.pos_ in ("VERB", "AUX"):
-                person = token.morph.get("Person")
-                if person == ["1"]:
-                    return "first"
-                if person == ["3"] and token.norm_ not in ("a", "est"):  # "a" / "est" also start impersonal phrases
-                    return "third"
+        window = [j for j in range(min(i, len(self.doc) - 1), max(-1, i - _PERSON_WINDOW), -1)
+                  if self.marked.sent_of(j) == sent]
+        for j in window:
+            if j == i:
+                continue
+            word = self.norm(j)
+            if word in self.first_words:
+                return "first"
+            if word in self.third_words or j in self.relative_tokens:
+                return "third"
+        if self.language == "fr":
+            for j in window:
+                token = self.doc[j]
+                if token.pos_ in ("VERB", "AUX"):
+                    person = token.morph.get("Person")
+                    if person == ["1"]:
+                        return "first"
+                    if person == ["3"] and token.norm_ not in ("a", "est"):  # also impersonal ("il est…")
+                        return "third"
         return None
 
     def add(self, fact: str, value: Optional[str], strength: int, start: int, person: Optional[str] = None) -> None:
@@ -278,6 +283,18 @@ class _Reader:
     def best(self, fact: str, min_strength: int = 0) -> Optional[_Fact]:
         candidates = [f for f in self.facts.get(fact, []) if f.strength >= min_strength]
         return max(candidates, key=lambda f: (f.strength, -f.start)) if candidates else None
+
+    def concerned(self, fact: str, role: Optional[str], min_strength: int = 0) -> Optional[_Fact]:
+        """The fact about the person the question concerns: a relative's when the asker asks for a
+        relative ("ma mère est assurée en Suède"), else the asker's — "nos enfants vivent à Paris"
+        in a pensioner's story is not where the pensioner lives."""
+        candidates = [f for f in self.facts.get(fact, []) if f.strength >= min_strength]
+        if role == "relative":
+            rank = {"third": 2, None: 1, "first": 0}
+        else:
+            candidates = [f for f in candidates if f.person != "third"] or []
+            rank = {"first": 1, None: 1}
+        return max(candidates, key=lambda f: (rank[f.person], f.strength, -f.start)) if candidates else None
 
     def value(self, fact: str, min_strength: int = 0) -> Optional[str]:
         found = self.best(fact, min_strength)
@@ -576,7 +593,7 @@ class _Reader:
             return "resident"
         return None
 
-    def insured(self, status: Optional[str]) -> Optional[_Fact]:
+    def insured(self, status: Optional[str]) -> None:
         # What the status says about who insures (situations.md §4): a frontier worker is insured
         # where they work, a posted worker by their employer's country, an S1 pensioner by the
         # country paying the pension, a tourist or a student at home.
@@ -593,7 +610,6 @@ class _Reader:
                     self.add("residence", found.value, 1, found.start, found.person)
         if "S3125" in self.forms():
             self.add("insured", "FR", 1, 0, None)
-        return self.best("insured")
 
     def distress(self) -> bool:
         if self.by_label.get("DISTRESS"):
@@ -630,11 +646,12 @@ class _Reader:
         self.read_schemes()
         timing = self.timing()
         status = self.status(timing)
-        insured = self.insured(status)
-        residence = self.best("residence", 1)
-        treatment = self.best("treatment")
-        nationality = self.best("nationality")
         role = self.role()
+        self.insured(status)
+        insured = self.concerned("insured", role)
+        residence = self.concerned("residence", role, 1)
+        treatment = self.best("treatment")
+        nationality = self.concerned("nationality", role)
         situation = Situation(
             requester_role=role if role in REQUESTER_ROLES else None,
             insured_country=insured.value if insured else None,
