@@ -332,6 +332,10 @@ class _Reader:
                 meaning = ("nationality", 1, None)
             elif self.found_role(m) == "treatment":  # core/countries' own cues, as a last resort
                 meaning = ("treatment", 1, None)
+            elif m.label == "COUNTRY" and self.found_role(m) is None:
+                # A country named without a cue ("and what about Belgium?") is most often the
+                # place of care asked about; weakest of all, and never anyone's origin.
+                meaning = ("treatment", 0, None)
         if meaning is None:
             return
         fact, strength, person = meaning

@@ -9,6 +9,9 @@
   `domestic_question` but the message names a country other than France ("je suis
   assuré en Belgique et l'hôpital de Lille m'envoie une facture"), the best question
   type of its ranking is taken instead.
+* Conversely, a bill or care in France for someone who says they are insured or live
+  in France, naming no other country, is a domestic question (reference §1.0) when
+  the classifier hesitated between it and a question type on bills in France.
 * The country of a prescription: the EU rule on prescriptions (A7, Art. 11 of the
   directive) covers the EU and the EEA only. A prescription question that names a
   country outside them (the United States, Morocco, Switzerland, the UK…) is A17,
@@ -31,6 +34,7 @@ from core.language import is_other_language
 
 OTHER_LANGUAGE_INTENT = "other_language"
 DOMESTIC_INTENT = "domestic_question"
+BILL_IN_FRANCE = "q_c11_bill_in_france_insured_elsewhere"
 EU_PRESCRIPTIONS = "q_a7_prescriptions"
 NON_EU_PRESCRIPTIONS = "q_a17_prescription_outside_eu"
 
@@ -42,6 +46,12 @@ def prescription_intent(text: str) -> Optional[str]:
         return None
     outside = [iso for iso in named if not (country(iso).get("eu") or country(iso).get("eea"))]
     return NON_EU_PRESCRIPTIONS if outside else EU_PRESCRIPTIONS
+
+
+def insured_or_living_in_france_only(text: str) -> bool:
+    """The message says the person is insured or lives in France and names no other country."""
+    mentions = find_countries(text)
+    return bool(mentions) and all(m.iso2 == "FR" for m in mentions) and any(m.role == "origin" for m in mentions)
 
 
 def _set_intent(message: Message, name: str, confidence: float) -> None:
@@ -74,6 +84,12 @@ class IntentRules(GraphComponent):
                     _set_intent(message, topic["name"], max(float(topic.get("confidence") or 0.0),
                                                             float(intent.get("confidence") or 0.0)))
                     intent = message.get(INTENT)
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            hesitation = {r.get("name"): float(r.get("confidence") or 0.0) for r in ranking[:3]}
+            if (intent.get("name") != DOMESTIC_INTENT and DOMESTIC_INTENT in hesitation and BILL_IN_FRANCE in hesitation
+                    and insured_or_living_in_france_only(text)):
+                _set_intent(message, DOMESTIC_INTENT, hesitation[DOMESTIC_INTENT] + hesitation[BILL_IN_FRANCE])
+                continue
             if intent.get("name") in (EU_PRESCRIPTIONS, NON_EU_PRESCRIPTIONS):
                 wanted = prescription_intent(text)
                 if wanted and wanted != intent["name"]:

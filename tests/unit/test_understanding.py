@@ -292,3 +292,13 @@ def test_a_question_naming_a_foreign_country_is_not_domestic():
     french.set("intent", {"name": "domestic_question", "confidence": 0.5})
     IntentRules().process([french])
     assert french.get("intent")["name"] == "domestic_question"
+
+
+def test_a_french_insured_persons_bill_in_france_is_domestic_when_the_classifier_hesitates():
+    message = Message.build(text="Je suis assurée en France et l'hôpital de Rennes m'envoie une facture de 600 euros")
+    ranking = [{"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.2},
+               {"name": "domestic_question", "confidence": 0.19}, {"name": "q_c2_reimbursement_amount", "confidence": 0.1}]
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    IntentRules().process([message])
+    assert message.get("intent")["name"] == "domestic_question" and message.get("intent")["confidence"] > 0.25
