@@ -86,7 +86,7 @@ class IntentRules(GraphComponent):
                     intent = message.get(INTENT)
             ranking = message.get(INTENT_RANKING_KEY) or []
             hesitation = {r.get("name"): float(r.get("confidence") or 0.0) for r in ranking[:3]}
-            if (intent.get("name") != DOMESTIC_INTENT and DOMESTIC_INTENT in hesitation and BILL_IN_FRANCE in hesitation
+            if (DOMESTIC_INTENT in hesitation and BILL_IN_FRANCE in hesitation
                     and insured_or_living_in_france_only(text)):
                 _set_intent(message, DOMESTIC_INTENT, hesitation[DOMESTIC_INTENT] + hesitation[BILL_IN_FRANCE])
                 continue
