@@ -89,6 +89,8 @@ import re
 from dataclasses import dataclass, field
 from typing import List, Tuple
 
+from functools import lru_cache
+
 from core.content import load_situation_terms
 from core.text import fold
 
@@ -132,7 +134,7 @@ _HOME_KINDS = {
 _NCP_LEADS = ("this is the", "here is the", "ecris du", "ecrivons du", "ecris de la part du", "travaille au",
               "travaille pour le", "work at the", "work for the", "work in the", "we are the", "nous sommes le",
               "writing from the", "on behalf of the", "au nom du")
-_CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "work": ("work", 2),
+_CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "moving": ("residence", 3), "work": ("work", 2),
                 "treatment": ("treatment", 2), "travel": ("treatment", 2), "stay": ("treatment", 2),
                 "pension": ("pension", 2), "nationality": ("nationality", 3), "from": ("residence", 1),
                 "to_france": ("treatment", 3), "employer": ("employer", 2)}
@@ -159,6 +161,7 @@ class _Fact:
     strength: int
     start: int
     person: Optional[str] = None  # "first" | "third" | None: whose fact the words state
+    inferred: bool = False        # from a nationality: good enough to pick an answer, not for the bilan
 
 
 def _terms() -> dict:
@@ -167,6 +170,14 @@ def _terms() -> dict:
 
 def _folded_set(words) -> set:
     return {fold(str(w)) for w in words or ()}
+
+
+@lru_cache(maxsize=1)
+def _reader_terms() -> tuple:
+    """(first-person words, third-person words, schemes by id, big-bill amount), folded once."""
+    terms = _terms()
+    return (frozenset(_folded_set(terms["persons"]["first"])), frozenset(_folded_set(terms["persons"]["third"])),
+            {s["id"]: s for s in terms["schemes"]}, float(terms["distress"].get("big_bill_amount") or 3000))
 
 
 class _Reader:
@@ -178,11 +189,7 @@ class _Reader:
         self.asked_fact = asked_fact
         self.marked = mark(self.text, language)
         self.doc = self.marked.doc
-        terms = _terms()
-        self.first_words = _folded_set(terms["persons"]["first"])
-        self.third_words = _folded_set(terms["persons"]["third"])
-        self.schemes = {s["id"]: s for s in terms["schemes"]}
-        self.big_bill_amount = float(terms["distress"].get("big_bill_amount") or 3000)
+        self.first_words, self.third_words, self.schemes, self.big_bill_amount = _reader_terms()
         marks = self.marked.marks
         self.by_label: Dict[str, list] = {}
         for m in marks:
@@ -276,9 +283,10 @@ class _Reader:
                         return "third"
         return None
 
-    def add(self, fact: str, value: Optional[str], strength: int, start: int, person: Optional[str] = None) -> None:
+    def add(self, fact: str, value: Optional[str], strength: int, start: int, person: Optional[str] = None,
+            inferred: bool = False) -> None:
         if value:
-            self.facts.setdefault(fact, []).append(_Fact(value, strength, start, person))
+            self.facts.setdefault(fact, []).append(_Fact(value, strength, start, person, inferred))
 
     def best(self, fact: str, min_strength: int = 0) -> Optional[_Fact]:
         candidates = [f for f in self.facts.get(fact, []) if f.strength >= min_strength]
@@ -341,6 +349,9 @@ class _Reader:
         fact, strength, person = meaning
         if person is None and fact != "treatment":
             person = self.person(start)  # "we are UK tourists", "elle est belge"
+        if fact == "moving":  # where the person is going to live: for the answer, not yet the bilan's origin
+            self.add("residence", iso, strength, start, person, inferred=True)
+            return
         if fact == "home":  # a tourist's or a student's country: lives and is insured there
             self.add("residence", iso, 1, start, person)
             self.add("home", iso, 1, start, person)
@@ -353,7 +364,8 @@ class _Reader:
         roles, gap = self.before(start, ("ROLE",))
         if any(self.self_role_span(r) for r in roles) and not (set(gap) & {"pour", "for", "avec", "with"}):
             return ("requester", 3, "first")
-        if self.has_role("foreign_ncp") or self.writes_from_an_ncp():  # "the Belgian NCP" written by an NCP
+        if (self.has_role("foreign_ncp") or self.writes_from_an_ncp()) and m.id != "FR":
+            # "the Belgian NCP" written by an NCP; "Dear French NCP" addresses us, a foreign NCP is never French
             if self.before(start, ("NCP",))[0] or self.after(end, ("NCP",))[0]:
                 return ("requester", 3, "first")
         following, gap = self.after(end, ("CUE_AFTER", "INSURER", "CARE", "STATUS", "FORM", "CUE", "SCHEME"))
@@ -447,6 +459,8 @@ class _Reader:
                 fact = "pension"  # "une pension de la France"
         if fact == "residence" and best.label == "CUE" and best.id == "from" and not genitive:
             return None
+        if best.label == "CUE" and best.id == "moving":
+            return ("moving", strength, self.person(best.start))
         return (fact, strength, self.person(best.start))
 
     def is_past(self, cue) -> bool:
@@ -610,8 +624,9 @@ class _Reader:
             # "We are German, with a holiday home in the Dordogne": visitors are insured at home.
             for found in self.facts.get("nationality", []):
                 if found.strength >= 2 and found.person != "third":
-                    self.add("insured", found.value, 1, found.start, found.person)
-                    self.add("residence", found.value, 1, found.start, found.person)
+                    # For the answer only: a nationality is never the bilan's origin.
+                    self.add("insured", found.value, 1, found.start, found.person, inferred=True)
+                    self.add("residence", found.value, 1, found.start, found.person, inferred=True)
         if "S3125" in self.forms():
             self.add("insured", "FR", 1, 0, None)
 
@@ -688,7 +703,7 @@ class _Reader:
             return None
         allowed = ("first",) if role == "relative" else ("first", None)
         for fact in ("insured", "residence"):
-            found = [f for f in self.facts.get(fact, []) if f.person in allowed and f.strength >= 1]
+            found = [f for f in self.facts.get(fact, []) if f.person in allowed and f.strength >= 1 and not f.inferred]
             if found:
                 return max(found, key=lambda f: (f.strength, -f.start)).value
         return None
