@@ -108,11 +108,17 @@ def run_load(url: str, concurrency: int, requests: int, think: float = 0.0) -> D
         latencies = [value for values in pool.map(conversation, range(concurrency)) for value in values]
     elapsed = time.perf_counter() - started
     latencies.sort()
+    return summary(latencies, elapsed)
+
+
+def summary(latencies: List[float], elapsed: float) -> Dict[str, float]:
+    latencies = sorted(latencies)
     return {
         "requests": len(latencies),
         "p50_ms": 1000 * statistics.median(latencies),
         "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
         "rps": len(latencies) / elapsed,
+        "latencies": latencies,
     }
 
 
@@ -129,7 +135,7 @@ def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_
         for label, desk in desks.items():
             result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, requests, pause)
             rows.append((label, shape, concurrency, result))
-            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items() if k != "latencies"}, flush=True)
     return rows
 
 
@@ -179,13 +185,37 @@ def main() -> int:
     return 0
 
 
+def compare_in_rounds(desks: Dict[str, "Desk"], levels, requests: int, think: float, rounds: int = 4) -> list:
+    """Like `compare`, but each level is cut into rounds that alternate the desks (ABBA…), so that a
+    change of machine load (a shared machine) falls on both desks alike."""
+    for desk in desks.values():
+        for text, language in MESSAGES:
+            post(f"{desk.rasa_url}/webhooks/rest/webhook", "warm-up", text, language)
+    rows = []
+    labels = list(desks)
+    for shape, concurrency in levels:
+        pause = think if shape == "conversations" else 0.0
+        gathered = {label: ([], 0.0) for label in labels}
+        for round_number in range(rounds):
+            order = labels if round_number % 2 == 0 else labels[::-1]
+            for label in order:
+                result = run_load(f"{desks[label].rasa_url}/webhooks/rest/webhook", concurrency, requests // rounds, pause)
+                values, elapsed = gathered[label]
+                gathered[label] = (values + result["latencies"], elapsed + result["requests"] / result["rps"])
+        for label in labels:
+            result = summary(*gathered[label])
+            rows.append((label, shape, concurrency, result))
+            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items() if k != "latencies"}, flush=True)
+    return rows
+
+
 def compare_checkouts(baseline: Path, requests: int, think: float, write: bool) -> int:
-    """p50/p95 of another checkout ("before") and this one ("after"), interleaved per level."""
+    """p50/p95 of another checkout ("before") and this one ("after"), in alternating rounds."""
     desks = {}
     try:
         desks["before"] = start_desk(web=False, root=baseline)
         desks["after"] = start_desk(web=False)
-        rows = compare(desks, LEVELS, requests, think)
+        rows = compare_in_rounds(desks, LEVELS, requests, think)
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
     finally:
         for desk in desks.values():
@@ -195,8 +225,9 @@ def compare_checkouts(baseline: Path, requests: int, think: float, write: bool) 
     lines = [
         f"Command: `.venv/bin/python bench/bench_latency.py --baseline <worktree of main at {commit}> "
         f"--requests {requests} --think {think:g} --write` — two desks side by side on the REST channel, "
-        "enquiry log on: \"before\" runs main's code and model, \"after\" this branch's. Same messages, "
-        "interleaved per level. Target: p95 after <= 1.2 x p95 before.",
+        "enquiry log on: \"before\" runs main's code and model, \"after\" this branch's. Same messages; "
+        "each level in 4 rounds alternating the desks (ABBA), so that the shared machine's load falls on both. "
+        "Target: p95 after <= 1.2 x p95 before.",
         "",
         "| desk | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
         "|---|---|---|---|---|---|---|",

@@ -32,6 +32,14 @@ from core.situation import read_message  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "profile_origin_labelled.yml"
 TARGET = 0.95
+# Each batch written after tuning was measured once before its errors were fixed (then it
+# became tuning data): the honest estimate for messages the reader has never seen.
+FIRST_READINGS = [
+    ("2026-12-06, batch 1 (50 messages)", "0.933 (28/30)", "0.962 (25/26)",
+     "a retired nurse read as a provider, a law student as a patient"),
+    ("2026-12-06, batch 2 (50 messages)", "1.000 (39/39)", "0.929 (26/28)",
+     "a move still to come read as the residence, \"Dear French NCP\" as the NCP's own country"),
+]
 
 
 def load() -> Tuple[List[dict], List[dict]]:
@@ -108,14 +116,13 @@ def main() -> int:
     messages = tuned + fresh
     read_message("warm up", "fr"), read_message("warm up", "en")
     started = time.perf_counter()
-    results = {"this reader, all": score(messages, current)}
+    results = {"this reader": score(messages, current)}
     per_message_ms = 1000 * (time.perf_counter() - started) / len(messages)
-    results[f"this reader, {len(fresh)} fresh messages only"] = score(fresh, current)
-    results["before (word cues anywhere), all"] = score(messages, baseline)
+    results["before (word cues anywhere, main)"] = score(messages, baseline)
     lines = [
         "Command: `.venv/bin/python bench/eval_profile_origin.py --write` — "
-        f"{len(messages)} labelled FR/EN messages (tests/data/profile_origin_labelled.yml; the {len(fresh)} "
-        "\"fresh\" ones were written after the reader was tuned and never used to tune it). "
+        f"{len(messages)} labelled FR/EN messages (tests/data/profile_origin_labelled.yml, {len(fresh)} of them "
+        "written after the reader was tuned: their first reading is the table below). "
         "Precision = right / answers given (unknown is no answer); coverage = right / messages whose label is "
         f"known. Target: precision >= {TARGET:.2f} for each.",
         "",
@@ -126,13 +133,16 @@ def main() -> int:
         p, o = stats["profile"], stats["origin"]
         lines.append(f"| {name} | {p['precision']:.3f} ({p['right']}/{p['given']}) | {p['coverage']:.3f} | "
                      f"{o['precision']:.3f} ({o['right']}/{o['given']}) | {o['coverage']:.3f} |")
+    lines += ["", "Batches written after tuning, at their first reading (before their errors were fixed):", "",
+              "| batch | profile precision | origin precision | errors then fixed |", "|---|---|---|---|"]
+    lines += [f"| {name} | {profile} | {origin} | {errors} |" for name, profile, origin, errors in FIRST_READINGS]
     lines += ["", f"Reading time: {per_message_ms:.1f} ms per message on average (spaCy + rules, one process)."]
     publish("Profile and origin (labelled messages)", "\n".join(lines), args.write)
     if args.errors:
         for key in ("profile", "origin"):
-            for text, got, want in results["this reader, all"][key]["errors"]:
+            for text, got, want in results["this reader"][key]["errors"]:
                 print(f"[{key}] got {got} want {want}: {text[:140]}")
-    ok = all(results["this reader, all"][key]["precision"] >= TARGET for key in ("profile", "origin"))
+    ok = all(results["this reader"][key]["precision"] >= TARGET for key in ("profile", "origin"))
     return 0 if ok else 1
 
 

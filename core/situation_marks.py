@@ -145,10 +145,31 @@ def _patterns(nlp: Language) -> tuple[list, list, list]:
     return phrase, tokens, lemma_tokens
 
 
+def _keep_only_lemmas(nlp: Language, lemmas: set) -> None:
+    """The French lemmatizer's tables hold some 200,000 forms (~130 MB in memory); only the verbs
+    of situation_terms.yml `lemmas` are matched, so only their forms are kept. Rules and
+    exceptions still conjugate them ("habitons" -> habiter, "vis" -> vivre)."""
+    from spacy.lookups import Lookups
+
+    lemmatizer = nlp.get_pipe("lemmatizer")
+    old = lemmatizer.lookups
+    kept = Lookups()
+    kept.add_table("lemma_rules", dict(old.get_table("lemma_rules").items()))
+    kept.add_table("lemma_index", {pos: [l for l in known if l in lemmas]
+                                   for pos, known in old.get_table("lemma_index").items()})
+    kept.add_table("lemma_exc", {pos: {form: found for form, found in forms.items() if set(found) & lemmas}
+                                 for pos, forms in old.get_table("lemma_exc").items()})
+    kept.add_table("lemma_lookup", {key: found for key, found in old.get_table("lemma_lookup").items()
+                                    if found and found[0] in lemmas})
+    lemmatizer.lookups = kept
+
+
 def _build(language: str) -> Language:
     if language == "fr":
         # Tokens, lemmas and person only: the parser and NER are not needed here.
         nlp = spacy.load(FRENCH_MODEL, exclude=["parser", "ner", "senter"])
+        _keep_only_lemmas(nlp, {lemma for verbs in (load_situation_terms().get("lemmas") or {}).values()
+                                for lemma in verbs})
     else:
         nlp = spacy.blank("en")
     first = nlp.pipe_names[0] if nlp.pipe_names else None
