@@ -94,6 +94,7 @@ from functools import lru_cache
 from core.content import load_situation_terms
 from core.text import fold
 
+_SHORT_FOLLOW_UP = 15   # tokens: "and what if I have it done in Belgium instead?"
 _CUE_GAP = 6            # words between a cue and its country ("assurée depuis dix ans en Suède")
 _OWN_SCHEME_WINDOW = 3  # "ma CPAM", "assuré à la MSA", "j'ai la carte Vitale"
 _PERSON_WINDOW = 6      # words scanned back for whose fact a cue states
@@ -258,29 +259,17 @@ class _Reader:
         return [], gap
 
     def person(self, i: int) -> Optional[str]:
-        """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle…) or None.
-        The nearest pronoun or relative before the cue decides; else, in French, the grammatical
-        person of the nearest verb (spaCy's morphology, less sure on informal text)."""
+        """Whose fact a cue at token i states: "first" (je, I, nous…), "third" (ma mère, elle, qui…) or
+        None. The nearest pronoun or relative before the cue in its sentence decides."""
         sent = self.marked.sent_of(i) if i < len(self.doc) else None
-        window = [j for j in range(min(i, len(self.doc) - 1), max(-1, i - _PERSON_WINDOW), -1)
-                  if self.marked.sent_of(j) == sent]
-        for j in window:
-            if j == i:
-                continue
+        for j in range(min(i, len(self.doc) - 1) - 1, max(-1, i - _PERSON_WINDOW), -1):
+            if self.marked.sent_of(j) != sent:
+                break
             word = self.norm(j)
             if word in self.first_words:
                 return "first"
             if word in self.third_words or j in self.relative_tokens:
                 return "third"
-        if self.language == "fr":
-            for j in window:
-                token = self.doc[j]
-                if token.pos_ in ("VERB", "AUX"):
-                    person = token.morph.get("Person")
-                    if person == ["1"]:
-                        return "first"
-                    if person == ["3"] and token.norm_ not in ("a", "est"):  # also impersonal ("il est…")
-                        return "third"
         return None
 
     def add(self, fact: str, value: Optional[str], strength: int, start: int, person: Optional[str] = None,
@@ -340,9 +329,10 @@ class _Reader:
                 meaning = ("nationality", 1, None)
             elif self.found_role(m) == "treatment":  # core/countries' own cues, as a last resort
                 meaning = ("treatment", 1, None)
-            elif m.label == "COUNTRY" and self.found_role(m) is None:
-                # A country named without a cue ("and what about Belgium?") is most often the
-                # place of care asked about; weakest of all, and never anyone's origin.
+            elif (m.label == "COUNTRY" and self.found_role(m) is None and len(self.geo_marks) == 1
+                  and len(self.doc) <= _SHORT_FOLLOW_UP):
+                # A short follow-up naming one country without a cue ("and what about Belgium?") asks
+                # about the place of care; weakest of all, and never anyone's origin.
                 meaning = ("treatment", 0, None)
         if meaning is None:
             return

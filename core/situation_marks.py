@@ -1,8 +1,9 @@
 """Marks the situation terms of a message with spaCy (used by core/situation.py).
 
-French messages go through fr_core_news_sm (tokens, lemmas, grammatical person;
-the parser and NER are not loaded: they cost time and are not needed), other
-messages through a blank English tokenizer. A SpanRuler then marks every term of
+French messages go through fr_core_news_sm's tokenizer and lemma table (lookup
+mode: conjugated verbs such as "habitons", "pars", "opérée" reach their lemma;
+the statistical components are not loaded, for latency), other messages through
+a blank English tokenizer. A SpanRuler then marks every term of
 content/situation_terms.yml and every country name, alias and nationality of
 content/countries.yml. Marks may overlap ("vacances" is a stay cue, a tourist and
 an unplanned stay at once); core/situation.py decides what they mean.
@@ -140,36 +141,31 @@ def _patterns(nlp: Language) -> tuple[list, list, list]:
                              "chere", "dear", "propre", "own"]}, "OP": "?"},
             *[{"NORM": word} for word in words]]})
     # French lemmas: conjugated verbs the phrase lists cannot all spell out.
-    lemma_tokens = [{"label": "CUE", "id": cue, "pattern": [{"LEMMA": {"IN": lemmas}, "POS": {"IN": ["VERB", "AUX"]}}]}
+    lemma_tokens = [{"label": "CUE", "id": cue, "pattern": [{"LEMMA": {"IN": lemmas}}]}
                     for cue, lemmas in (terms.get("lemmas") or {}).items()]
     return phrase, tokens, lemma_tokens
 
 
-def _keep_only_lemmas(nlp: Language, lemmas: set) -> None:
-    """The French lemmatizer's tables hold some 200,000 forms (~130 MB in memory); only the verbs
-    of situation_terms.yml `lemmas` are matched, so only their forms are kept. Rules and
-    exceptions still conjugate them ("habitons" -> habiter, "vis" -> vivre)."""
+def _model_lemmas(lemmas: set):
+    """fr_core_news_sm's own lemma table (some 200,000 French forms), kept for the verbs the situation
+    terms match: "habitons" -> habiter, "pars" -> partir, "opérée" -> opérer."""
     from spacy.lookups import Lookups
 
-    lemmatizer = nlp.get_pipe("lemmatizer")
-    old = lemmatizer.lookups
+    package = spacy.util.get_package_path(FRENCH_MODEL)
+    path = next(package.glob("*/lemmatizer/lookups"))
+    table = Lookups().from_disk(path).get_table("lemma_lookup")
     kept = Lookups()
-    kept.add_table("lemma_rules", dict(old.get_table("lemma_rules").items()))
-    kept.add_table("lemma_index", {pos: [l for l in known if l in lemmas]
-                                   for pos, known in old.get_table("lemma_index").items()})
-    kept.add_table("lemma_exc", {pos: {form: found for form, found in forms.items() if set(found) & lemmas}
-                                 for pos, forms in old.get_table("lemma_exc").items()})
-    kept.add_table("lemma_lookup", {key: found for key, found in old.get_table("lemma_lookup").items()
-                                    if found and found[0] in lemmas})
-    lemmatizer.lookups = kept
+    kept.add_table("lemma_lookup", {key: found for key, found in table.items() if found and found[0] in lemmas})
+    return kept
 
 
 def _build(language: str) -> Language:
     if language == "fr":
-        # Tokens, lemmas and person only: the parser and NER are not needed here.
-        nlp = spacy.load(FRENCH_MODEL, exclude=["parser", "ner", "senter"])
-        _keep_only_lemmas(nlp, {lemma for verbs in (load_situation_terms().get("lemmas") or {}).values()
-                                for lemma in verbs})
+        # fr_core_news_sm's tokenizer and its lemma table, in lookup mode. Its statistical components
+        # (tok2vec, tagger, parser, NER) are not loaded: they cost ~5 ms a message on 2 cores, over the
+        # latency budget (bench/RESULTS.md), and the lookup lemmas need no part-of-speech.
+        nlp = spacy.load(FRENCH_MODEL, exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler",
+                                                "lemmatizer", "ner", "senter"])
     else:
         nlp = spacy.blank("en")
     first = nlp.pipe_names[0] if nlp.pipe_names else None
@@ -182,6 +178,9 @@ def _build(language: str) -> Language:
     phrase, tokens, lemma_tokens = _patterns(nlp)
     terms.add_patterns(phrase + tokens)
     if language == "fr":
+        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"}, last=True)
+        lemmatizer.initialize(lookups=_model_lemmas({lemma for verbs in (load_situation_terms().get("lemmas") or {}).values()
+                                                     for lemma in verbs}))
         lemmas = nlp.add_pipe("span_ruler", name="pcn_lemmas", last=True,
                               config={"spans_key": SPANS_KEY, "overwrite": False})
         lemmas.add_patterns(lemma_tokens)
