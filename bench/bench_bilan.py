@@ -42,11 +42,13 @@ from db.repositories.bilan import compute_bilan  # noqa: E402
 from db.session import dispose_engine, get_engine  # noqa: E402
 
 E_COLS = ["id", "conversation_id", "started_at", "ended_at", "channel", "language", "profile", "origin_country",
-          "origin_group", "treatment_country", "outcome", "feedback_helpful", "user_turns", "fallback_turns", "category"]
+          "origin_group", "treatment_country", "outcome", "feedback_helpful", "user_turns", "fallback_turns", "category",
+          "bilan_status"]
 Q_COLS = ["id", "enquiry_id", "asked_at", "text_redacted", "intent", "confidence", "question_code", "category", "outcome"]
 T_COLS = ["id", "reference", "idempotency_key", "enquiry_id", "conversation_id", "created_at", "updated_at", "status",
           "language", "category", "question_code", "profile", "origin_country", "origin_group", "treatment_country",
-          "question_text", "contact_email", "consent_at", "transcript", "assignee_id", "first_response_at", "resolved_at"]
+          "question_text", "contact_email", "consent_at", "transcript", "assignee_id", "first_response_at", "resolved_at",
+          "channel"]
 CHUNK = 50_000
 
 

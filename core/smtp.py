@@ -8,6 +8,7 @@ requester's answer comes back to the same ticket (``In-Reply-To``).
 """
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -16,6 +17,16 @@ from email.utils import formatdate, make_msgid
 from typing import Optional
 
 from core import settings
+
+
+# Deliberately simple: one @, a dot in the domain, no spaces, RFC 5321 length.
+ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+
+
+def valid_address(value: str) -> bool:
+    """A requester's address as the desk accepts it (chat form, console, mail sender)."""
+    return len(value) <= 254 and bool(ADDRESS.match(value))
 
 
 class MailNotConfigured(RuntimeError):

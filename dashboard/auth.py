@@ -15,9 +15,9 @@ import streamlit as st
 from dashboard.i18n import t
 
 ROLE_PAGES = {
-    "agent": ("tickets",),
-    "manager": ("bilan", "tickets"),
-    "admin": ("admin", "bilan", "tickets"),
+    "agent": ("tickets", "intake"),
+    "manager": ("bilan", "tickets", "templates"),
+    "admin": ("admin", "bilan", "tickets", "templates"),
 }
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.repositories import users
+from tests.mailservers import smtp_sink  # noqa: F401 - fixture
 
 APP = "dashboard/app.py"
 PW = "correct horse battery"
@@ -92,33 +94,31 @@ def test_agent_console_queue_ticket_and_no_admin(desk_db):
     assert any("Appeler la CPAM" in x.value for x in at.text)
 
 
-def test_agent_replies_by_email_through_smtp(desk_db, monkeypatch):
-    from tests.unit.test_dashboard_smtp import Capture, _free_port
-    from aiosmtpd.controller import Controller
-    import email
-    import time
+def test_agent_replies_by_email_through_smtp(desk_db, smtp_sink):
+    at = login("alice")
+    at.button(key="open_btn").click().run()
+    reference = titles(at)[0].split()[-1]
+    assert any("127.0.0.1" in i.value for i in at.info)  # where mail goes, shown before writing
+    at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
+    at.button(key="FormSubmitter:reply-Envoyer").click().run()
+    assert not at.exception
+    assert any("Réponse envoyée" in s.value for s in at.success), [e.value for e in at.error]
+    msg = email.message_from_bytes(smtp_sink.wait_for(1)[-1][2])
+    assert reference in msg["Subject"]
 
-    handler, port = Capture(), _free_port()
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
-    ctl.start()
-    monkeypatch.setenv("PCN_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PCN_SMTP_PORT", str(port))
-    try:
-        at = login("alice")
-        at.button(key="open_btn").click().run()
-        reference = titles(at)[0].split()[-1]
-        at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
-        at.button(key="FormSubmitter:reply-Envoyer").click().run()
-        assert not at.exception
-        assert any("Réponse envoyée" in s.value for s in at.success), [e.value for e in at.error]
-        for _ in range(40):
-            if handler.messages:
-                break
-            time.sleep(0.05)
-        msg = email.message_from_bytes(handler.messages[0][2])
-        assert reference in msg["Subject"]
-    finally:
-        ctl.stop()
+
+def test_reply_without_smtp_says_so_before_writing_and_keeps_the_reply(desk_db, monkeypatch):
+    monkeypatch.delenv("PCN_SMTP_HOST", raising=False)
+    at = login("alice")
+    at.button(key="open_btn").click().run()
+    assert any("PCN_SMTP_HOST" in w.value and "file d'envoi" in w.value for w in at.warning)
+    at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
+    at.button(key="FormSubmitter:reply-Envoyer").click().run()
+    assert not at.exception
+    kept = [e.value for e in at.error]
+    assert any("gardée dans la file d'envoi" in e and "PCN_SMTP_HOST" in e for e in kept), kept
+    assert any(b.key and b.key.startswith("retry_") for b in at.button)  # send again, by hand
+    assert any("Bonjour, voici la réponse." in x.value for x in at.text)
 
 
 def test_manager_reads_bilan_and_tickets_but_cannot_reply(desk_db):
