@@ -123,6 +123,12 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+service auth {{
+  user = {me}
+}}
+service auth-worker {{
+  user = {me}
+}}
 service imap-login {{
   chroot =
 }}
@@ -138,7 +144,7 @@ userdb {{
 
 
 @pytest.fixture
-def dovecot(tmp_path):
+def dovecot():
     binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
     if binary is None:
         message = "dovecot is not installed (apt-get install dovecot-imapd; the README's test command does it)"
@@ -147,21 +153,23 @@ def dovecot(tmp_path):
         pytest.skip(message)
     import grp
     import pwd
+    import tempfile
 
-    folder = tmp_path / "dovecot"
-    for sub in ("run", "state", "mail", "home"):
-        (folder / sub).mkdir(parents=True)
-    port = free_port()
-    login = pwd.getpwuid(os.getuid())
-    # dovecot's unprivileged login processes need a real system user; as root, use "dovenull"/"nobody".
-    login_user = login.pw_name
-    if os.getuid() == 0:
-        login_user = next(u for u in ("dovenull", "nobody") if _user_exists(u))
-    conf = folder / "dovecot.conf"
-    conf.write_text(_CONF.format(folder=folder, port=port, uid=os.getuid(), gid=os.getgid(), login_user=login_user,
-                                 login_group=grp.getgrgid(os.getgid()).gr_name))
-    (folder / "users").write_text("pcn:{PLAIN}mailbox-secret\n")
+    me = pwd.getpwuid(os.getuid())
+    # Dovecot never gives a mailbox to root: as root, the mail belongs to "nobody", in a folder it can enter.
+    owner = pwd.getpwnam("nobody") if os.getuid() == 0 else me
+    folder = Path(tempfile.mkdtemp(prefix="pcn-dovecot-"))
     os.chmod(folder, 0o755)
+    for sub in ("run", "state", "mail", "home"):
+        (folder / sub).mkdir()
+    for sub in ("mail", "home"):
+        os.chown(folder / sub, owner.pw_uid, owner.pw_gid)
+    port = free_port()
+    login_user = next(u for u in ("dovenull", "nobody") if _user_exists(u)) if os.getuid() == 0 else me.pw_name
+    conf = folder / "dovecot.conf"
+    conf.write_text(_CONF.format(folder=folder, port=port, uid=owner.pw_uid, gid=owner.pw_gid, login_user=login_user,
+                                 me=me.pw_name, login_group=grp.getgrgid(os.getgid()).gr_name))
+    (folder / "users").write_text("pcn:{PLAIN}mailbox-secret\n")
     process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
     def ready():
@@ -180,6 +188,7 @@ def dovecot(tmp_path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _user_exists(name: str) -> bool:
