@@ -15,7 +15,7 @@ import streamlit as st
 
 from dashboard.i18n import t, ui_labels
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:$~=])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>$~])")  # what could start Markdown, HTML, LaTeX or a link
 
 
 def apply(lang: str) -> None:
