@@ -24,10 +24,10 @@ st.caption(t("intake_help", lg))
 flash = st.session_state.pop("intake_flash", None)
 if flash:
     (st.success if flash[0] == "ok" else st.error)(flash[1])
-    if flash[0] == "ok" and len(flash) > 2:
-        if st.button(t("open_created_ticket", lg, reference=flash[2]), key="open_created"):
-            st.query_params["ticket"] = flash[2]
-            st.switch_page("app_pages/tickets.py")
+created = st.session_state.get("intake_ticket")  # kept until used: the button must exist on the click's rerun
+if created and st.button(t("open_created_ticket", lg, reference=created), key="open_created"):
+    st.session_state.pop("intake_ticket", None)
+    st.switch_page("app_pages/tickets.py", query_params={"ticket": created})
 
 today = dt.datetime.now(dt.timezone.utc).date()
 days = [today - dt.timedelta(days=k) for k in range(0, 61)]
@@ -83,7 +83,8 @@ if submitted:
                 profile=profile or "UNK", origin_country=origin, treatment_country=treatment,
                 question_text=redact(note) if note else None, contact_email=email or None,
                 consent_at=dt.datetime.now(dt.timezone.utc) if email else None))
-            message = ("ok", t("recorded_ticket", lg, reference=ticket.reference), ticket.reference)
+            message = ("ok", t("recorded_ticket", lg, reference=ticket.reference))
+            st.session_state["intake_ticket"] = ticket.reference
         st.session_state["intake_flash"] = message
     except (intake.IntakeError, ValueError) as exc:
         st.session_state["intake_flash"] = ("err", ui.desk_error(exc, lg))

@@ -159,3 +159,91 @@ def test_demo_mode_creates_documented_accounts(desk_db, monkeypatch):
     monkeypatch.setenv("PCN_DEMO", "1")
     at = login("demo-agent", "demo-agent-pcn")
     assert "File des tickets" in titles(at)
+
+
+def test_agent_records_a_phone_call_and_opens_a_ticket(desk_db):
+    from sqlalchemy import select
+
+    from db.models import Enquiry, EnquiryQuestion
+    from db.session import session_scope
+
+    at = login("alice")
+    at.switch_page("app_pages/intake.py").run()
+    assert "Enregistrer une demande (téléphone, courrier, accueil)" in titles(at)
+    assert any("numéro de sécurité sociale" in w.value for w in at.warning)  # the form warns before the note
+    # a call: the defaults (phone, today, French) plus four choices and a note
+    at.selectbox(key="in_type").set_value("B2")
+    at.selectbox(key="in_profile").set_value("IND")
+    at.selectbox(key="in_origin").set_value("BE")
+    at.selectbox(key="in_treatment").set_value("FR")
+    at.radio(key="in_outcome").set_value("escalated")
+    at.text_area(key="in_note").input("Demande le S2, rappeler M. Dupont au 06 12 34 56 78")
+    at.text_input(key="in_email").input("caller@example.org")
+    at.button(key="FormSubmitter:intake-Enregistrer la demande").click().run()
+    assert not at.exception
+    done = [s.value for s in at.success]
+    assert any("ticket PCN-" in s for s in done), [e.value for e in at.error]
+    reference = done[0].split("ticket ")[1].split()[0]
+    with session_scope() as s:
+        enquiry = s.scalar(select(Enquiry).where(Enquiry.conversation_id.like("phone-%")))  # not a demo one
+        note = s.scalar(select(EnquiryQuestion.text_redacted).where(EnquiryQuestion.enquiry_id == enquiry.id))
+        assert (enquiry.bilan_status, enquiry.outcome, enquiry.category, enquiry.profile) == ("request", "escalated",
+                                                                                               "b", "IND")
+        assert (enquiry.origin_country, enquiry.treatment_country) == ("BE", "FR")
+    assert "06 12" not in note and "[PHONE]" in note  # redacted anyway
+    at.button(key="open_created").click().run()
+    assert titles(at)[0] == f"Ticket {reference}"
+
+
+def test_a_ticket_has_its_own_url(desk_db):
+    from db.repositories import desk
+
+    reference = desk.list_tickets(desk.QueueFilter(statuses=["new"]))[0]["reference"]
+    at = login("alice")
+    at.query_params["ticket"] = reference
+    at.run()
+    assert titles(at)[0] == f"Ticket {reference}"
+    assert at.query_params["ticket"] == [reference] or at.query_params["ticket"] == reference
+    at.button(key="back").click().run()
+    assert "File des tickets" in titles(at) and "ticket" not in at.query_params
+
+
+def test_canned_reply_fills_the_form_and_managers_edit_templates(desk_db):
+    from db.repositories import desk, templates
+
+    at = login("maud")
+    at.switch_page("app_pages/templates.py").run()
+    assert "Modèles de réponse (FR/EN)" in titles(at)
+    at.selectbox(key="tpl_code").set_value("GEN").run()
+    body_key = "tpl_body_GEN_fr"
+    at.text_area(key=body_key).input("Bonjour,\n\nRéponse type du PCN pour {reference}.\n")
+    at.button(key="FormSubmitter:tpl_GEN_fr-Enregistrer").click().run()
+    assert any("Enregistré" in s.value for s in at.success)
+    assert templates.get("GEN", "fr")["edited"]
+
+    ticket = desk.list_tickets(desk.QueueFilter(statuses=["new"], languages=["fr"]))[0]
+    agent = login("alice")
+    agent.query_params["ticket"] = ticket["reference"]
+    agent.run()
+    agent.selectbox(key="reply_template").set_value("GEN").run()
+    assert agent.text_area(key="reply_body").value == f"Bonjour,\n\nRéponse type du PCN pour {ticket['reference']}.\n"
+
+
+def test_resolving_without_a_delivered_reply_asks_for_confirmation(desk_db):
+    from db.repositories import desk
+
+    ticket = desk.list_tickets(desk.QueueFilter(statuses=["new"]))[0]
+    at = login("alice")
+    at.query_params["ticket"] = ticket["reference"]
+    at.run()
+    at.selectbox(key="fld_category").set_value("b")
+    at.selectbox(key="fld_profile").set_value("IND")
+    at.selectbox(key="fld_country").set_value("FR")
+    at.button(key="FormSubmitter:fields-Enregistrer").click().run()
+    at.selectbox(key="status_to").set_value("resolved").run()
+    at.button(key="status_btn").click().run()
+    assert any("Aucune réponse n'a été remise" in e.value for e in at.error)
+    assert desk.get_ticket(ticket["id"], None, record_view=False)["status"] != "resolved"
+    at.checkbox(key="confirm_undelivered").check()
+    at.button(key="status_btn").click().run()
+    assert desk.get_ticket(ticket["id"], None, record_view=False)["status"] == "resolved"
