@@ -10,6 +10,7 @@ temporary folder); skipped when the binary is missing, unless ``CI`` is set.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -17,7 +18,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, Iterator, List
 
 import pytest
 
@@ -143,18 +144,20 @@ userdb {{
 """
 
 
-@pytest.fixture
-def dovecot():
-    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
-    if binary is None:
-        message = "dovecot is not installed (apt-get install dovecot-imapd; the README's test command does it)"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message)
-        pytest.skip(message)
+def dovecot_binary():
+    return shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
+
+
+@contextlib.contextmanager
+def start_dovecot() -> Iterator[Dovecot]:
+    """A throwaway Dovecot on a free loopback port (also used by bench/bench_mail.py)."""
     import grp
     import pwd
     import tempfile
 
+    binary = dovecot_binary()
+    if binary is None:
+        raise FileNotFoundError("dovecot")
     me = pwd.getpwuid(os.getuid())
     # Dovecot never gives a mailbox to root: as root, the mail belongs to "nobody", in a folder it can enter.
     owner = pwd.getpwnam("nobody") if os.getuid() == 0 else me
@@ -189,6 +192,17 @@ def dovecot():
         except subprocess.TimeoutExpired:
             process.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot():
+    if dovecot_binary() is None:
+        message = "dovecot is not installed (apt-get install dovecot-imapd; the README's test command does it)"
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with start_dovecot() as server:
+        yield server
 
 
 def _user_exists(name: str) -> bool:

@@ -198,7 +198,7 @@ def _metadata(tk: dict) -> None:
         (t("assignee", lg), tk["assignee_name"] or t("nobody", lg)),
         (t("first_response_at", lg), ui.fmt_dt(tk["first_response_at"])),
         (t("resolved_at", lg), ui.fmt_dt(tk["resolved_at"])),
-        (t("ack_status", lg, status=""), t(f"email_status_{ack}", lg) if ack else t("ack_none", lg)),
+        (t("ack_status", lg), t(f"email_status_{ack}", lg) if ack else t("ack_none", lg)),
     ]
     st.dataframe(pd.DataFrame(meta, columns=[t("field", lg), t("value", lg)]), hide_index=True, width="stretch")
 
