@@ -26,7 +26,18 @@ AGES = {"age_any": None, "age_1d": 24, "age_3d": 72, "age_7d": 168}
 PH = ui.placeholder(lg)
 
 
+_PER_TICKET = ("viewed_ticket", "reply_subject", "reply_body", "reply_template", "confirm_undelivered")
+
+
+def _forget_ticket() -> None:
+    """What belongs to the ticket on screen (a half-written reply must not follow the agent to another one)."""
+    for key in _PER_TICKET:
+        st.session_state.pop(key, None)
+
+
 def _open(ticket_id: int, reference: str | None = None) -> None:
+    if st.session_state.get("ticket_id") != ticket_id:
+        _forget_ticket()
     st.session_state["ticket_id"] = ticket_id
     st.session_state.pop("viewed_ticket", None)
     if reference:
@@ -35,7 +46,7 @@ def _open(ticket_id: int, reference: str | None = None) -> None:
 
 def _close() -> None:
     st.session_state.pop("ticket_id", None)
-    st.session_state.pop("viewed_ticket", None)
+    _forget_ticket()
     st.query_params.pop("ticket", None)
 
 
