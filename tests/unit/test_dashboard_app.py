@@ -247,3 +247,28 @@ def test_resolving_without_a_delivered_reply_asks_for_confirmation(desk_db):
     at.checkbox(key="confirm_undelivered").check()
     at.button(key="status_btn").click().run()
     assert desk.get_ticket(ticket["id"], None, record_view=False)["status"] == "resolved"
+
+
+def test_mail_ticket_shows_its_thread_and_offers_attachments_as_downloads_only(desk_db, monkeypatch):
+    from email.message import EmailMessage
+
+    from mail import classify
+    from mail.ingest import ingest
+
+    monkeypatch.setattr(classify, "suggest", lambda text, model=None: classify.Suggestion())  # no model needed here
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "jane@example.org", "pcn@x", "Facture", "<f1@x>"
+    msg.set_content("Bonjour, voici ma facture de soins en Italie. ![x](https://attacker.example/p.png)")
+    msg.add_attachment(b"%PDF-1.4\n% facture\n", maintype="application", subtype="pdf", filename="facture.pdf")
+    msg.add_attachment(b"MZ\x90", maintype="application", subtype="octet-stream", filename="virus.exe")
+    reference = ingest(bytes(msg), "smtp").reference
+    at = login("alice")
+    at.query_params["ticket"] = reference
+    at.run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "facture.pdf" in downloads[0].proto.label
+    assert any("virus.exe (type)" in w.value for w in at.warning)  # listed, not stored
+    assert any("attacker.example" in x.value for x in at.text)  # the mail, as plain text
+    assert not any("attacker.example" in m.value for m in at.markdown)
+    assert not at.get("imgs") and not at.get("image")  # nothing the requester sent is rendered
