@@ -21,8 +21,8 @@ from typing import Dict, List, Optional
 import pytest
 
 from core.settings import REPO_ROOT
-from bot.launcher import cors_origins
-from core.settings import MODEL_NAME, MODELS_DIR, environment
+from bot.launcher import desk_environment, processes
+from core.settings import MODEL_NAME, MODELS_DIR
 
 MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 TOKEN = "test-token"
@@ -94,7 +94,7 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
     workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
     database_url = database_url or os.environ.get("PCN_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'desk.db'}"
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    env = environment()
+    env = desk_environment()
     env.update(
         PCN_DATABASE_URL=database_url,
         PCN_RASA_PORT=str(rasa_port),
@@ -114,16 +114,12 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         workdir=workdir,
         env=env,
     )
-    commands = {
-        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-        "rasa": [
-            sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
-            "--endpoints", endpoints, "--credentials", "credentials.yml",
-            "--enable-api", "--auth-token", TOKEN, "--cors", *cors_origins(env),  # as `make run` does
-        ],
-    }
-    if web and (REPO_ROOT / "bot" / "webserver.py").exists():
-        commands["web"] = [sys.executable, "-m", "bot.webserver", "--port", str(web_port)]
+    # the servers and command lines of `make run` (bot/launcher.py), with the API on for tests
+    plan = processes({**env, "PCN_RASA_TOKEN": TOKEN})
+    plan["rasa"][plan["rasa"].index("--endpoints") + 1] = endpoints
+    commands = {"actions": plan["actions"], "rasa": plan["rasa"]}
+    if web:
+        commands["web"] = plan["web"]
     for name, command in commands.items():
         log = open(workdir / f"{name}.log", "w")
         desk.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
