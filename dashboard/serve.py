@@ -6,7 +6,9 @@ wrapper starts the same ``streamlit run dashboard/app.py`` with Tornado's
 ``idle_connection_timeout`` (the request headers must arrive within
 ``HEADER_TIMEOUT_S`` in total; an idle connection is closed then too) and
 ``body_timeout`` (``BODY_TIMEOUT_S``). An open websocket (a signed-in agent)
-is not affected. The other options are in ``.streamlit/config.toml``.
+is not affected. It also hides error details from the browser
+(``client.showErrorDetails = none``: the traceback stays in the server log).
+The other options are in ``.streamlit/config.toml``.
 """
 from __future__ import annotations
 
@@ -33,7 +35,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     from streamlit.web import cli
 
     install_timeouts()
-    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    options = list(sys.argv[1:] if argv is None else argv)
+    if not any(o.startswith("--client.showErrorDetails") for o in options):
+        options = ["--client.showErrorDetails", "none", *options]
+    sys.argv = ["streamlit", "run", str(APP), *options]
     return cli.main()
 
 
