@@ -67,3 +67,23 @@ def test_the_action_server_secret_is_generated_and_never_on_a_command_line(monke
     assert all(first["PCN_ACTIONS_SECRET"] not in " ".join(cmd) for cmd in processes(first).values())
     monkeypatch.setenv("PCN_ACTIONS_SECRET", "configured-secret-0123456789")
     assert desk_environment()["PCN_ACTIONS_SECRET"] == "configured-secret-0123456789"
+
+
+def test_the_console_hides_error_details_and_gets_http_timeouts(monkeypatch):
+    import sys as _sys
+
+    import streamlit.web.cli as cli
+    from streamlit.web.server import server
+
+    from dashboard import serve
+
+    seen = {}
+    monkeypatch.setattr(cli, "main", lambda: seen.setdefault("argv", list(_sys.argv)) and 0)
+    monkeypatch.setattr(server, "HTTPServer", server.HTTPServer)  # undone after the test
+    monkeypatch.setattr(_sys, "argv", list(_sys.argv))
+    command = processes(environment())["dashboard"]
+    assert command[1:3] == ["-m", "dashboard.serve"]
+    serve.main(command[3:])
+    argv = seen["argv"]
+    assert argv[argv.index("--client.showErrorDetails") + 1] == "none"
+    assert server.HTTPServer.keywords == {"idle_connection_timeout": 10, "body_timeout": 30}
