@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -31,8 +30,6 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.launcher import processes  # noqa: E402
-from core.settings import REPO_ROOT  # noqa: E402
 from tests.servers import start_desk  # noqa: E402
 from tests.tcp_proxy import TcpProxy  # noqa: E402
 
@@ -101,12 +98,7 @@ def main() -> int:
         stopped = [f"stop-{i}-" + uuid.uuid4().hex[:6] for i in range(args.conversations)]
         for sender in stopped:
             desk.send(sender, QUESTION, "fr", timeout=90)
-        actions = desk.processes["actions"]
-        actions.send_signal(signal.SIGTERM)
-        actions.wait(30)
-        log = open(desk.workdir / "actions-restarted.log", "w")
-        desk.processes["actions"] = subprocess.Popen(processes(desk.env)["actions"], cwd=REPO_ROOT, env=desk.env,
-                                                     stdout=log, stderr=subprocess.STDOUT)
+        desk.restart("actions")  # SIGTERM, then started again
         proxy.start()
         written = wait_until(lambda: all(count(per["questions"], c=s) >= 1 for s in stopped), 180)
         rows.append(("B. DB cut, action server SIGTERM + restart", f"{len(stopped)} conversations",

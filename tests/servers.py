@@ -51,6 +51,7 @@ class Desk:
     workdir: Path
     env: Dict[str, str]
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: Dict[str, List[str]] = field(default_factory=dict)
 
     def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30) -> List[dict]:
         """One user message through Rasa's REST channel; returns the bot messages."""
@@ -75,6 +76,20 @@ class Desk:
             f"===== {path.name}\n" + path.read_text(errors="replace")[-4000:]
             for path in sorted(self.workdir.glob("*.log"))
         )
+
+    def start(self, name: str) -> subprocess.Popen:
+        """Starts (again) one server of the desk, logging to <name>.log (appended)."""
+        log = open(self.workdir / f"{name}.log", "a")
+        self.processes[name] = subprocess.Popen(self.commands[name], cwd=REPO_ROOT, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT)
+        return self.processes[name]
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Stops one server as an operator would (SIGTERM, then waits) and starts it again."""
+        process = self.processes[name]
+        process.terminate()
+        process.wait(30)
+        return self.start(name)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -120,9 +135,9 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
     commands = {"actions": plan["actions"], "rasa": plan["rasa"]}
     if web:
         commands["web"] = plan["web"]
-    for name, command in commands.items():
-        log = open(workdir / f"{name}.log", "w")
-        desk.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    desk.commands = commands
+    for name in commands:
+        desk.start(name)
     checks = {"actions": f"{desk.actions_url}/health", "rasa": f"{desk.rasa_url}/status?token={TOKEN}",
               "web": f"{desk.web_url}/"}
     deadline = time.monotonic() + 240

@@ -6,7 +6,6 @@ temporary SQLite database. Failed on the code before issue 12 (a reload logged o
 """
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile

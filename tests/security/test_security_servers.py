@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -242,12 +241,7 @@ def test_the_enquiry_log_survives_an_action_server_stop_during_an_outage(setup):
     setup.proxy.cut()
     try:
         desk.send(sender, "Qu'est-ce que le formulaire S2 ?", "fr", timeout=90)
-        actions = desk.processes["actions"]
-        actions.send_signal(signal.SIGTERM)
-        actions.wait(30)
-        log = open(desk.workdir / "actions-2.log", "w")
-        desk.processes["actions"] = subprocess.Popen(processes(desk.env)["actions"], cwd=REPO_ROOT, env=desk.env,
-                                                     stdout=log, stderr=subprocess.STDOUT)
+        desk.restart("actions")  # SIGTERM while the enquiry log cannot be written
         assert wait_until(lambda: listening(int(desk.env["PCN_ACTIONS_PORT"])), 120)
     finally:
         setup.proxy.start()
