@@ -8,16 +8,16 @@
   (acknowledgements and replies until sent), ``mail_inbound`` (every mail
   received, once), ``reply_templates`` (canned replies managers edit).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
