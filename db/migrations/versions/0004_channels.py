@@ -46,6 +46,9 @@ def upgrade() -> None:
     # plain ALTER TABLE (no table rebuild on SQLite: migration 0002's trigger names the table)
     op.add_column('enquiries', sa.Column('bilan_status', sa.String(length=16), server_default='empty', nullable=False))
     _backfill_exclusion()
+    op.create_index('ix_enquiries_not_request', 'enquiries', ['id'], unique=False,
+                    postgresql_where=sa.text("bilan_status <> 'request'"),
+                    sqlite_where=sa.text("bilan_status <> 'request'"))
     with op.batch_alter_table('tickets') as batch:
         batch.add_column(sa.Column('channel', sa.String(length=16), server_default='web', nullable=False))
     with op.batch_alter_table('ticket_messages') as batch:
@@ -143,4 +146,5 @@ def downgrade() -> None:
         batch.alter_column('author_id', existing_type=sa.Integer(), nullable=False)
     with op.batch_alter_table('tickets') as batch:
         batch.drop_column('channel')
+    op.drop_index('ix_enquiries_not_request', table_name='enquiries')
     op.drop_column('enquiries', 'bilan_status')  # SQLite >= 3.35 drops a column in place
