@@ -106,12 +106,13 @@ def start_enquiry(**kwargs: Any) -> None:
 
 
 def record_question(*, text: str, **kwargs: Any) -> None:
-    """Logs a question; the redaction (spaCy, ~10 ms) also runs off the reply path."""
+    """Logs a question, identifiers and health terms masked (statistics keep no health
+    data); the redaction (spaCy, a few ms) also runs off the reply path."""
 
     def write() -> None:
-        from core.privacy import redact
+        from core.privacy import redact_for_statistics
 
-        _repo().record_question(text_redacted=redact(text), **kwargs)
+        _repo().record_question(text_redacted=redact_for_statistics(text), **kwargs)
 
     _writer.submit(write)
 

@@ -28,26 +28,104 @@ the database is down at start-up, retry forever. This subclass:
   there, and is written on the first save that succeeds — all its events when
   Rasa had to start it afresh because the stored conversation could not be read.
 
-The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py).
+Nothing raw at rest: every event is written redacted (``core.privacy.redact_event``:
+the user's text and parse data, slot values such as ``last_question_text``,
+``escalation_question`` and ``contact_email``, bot texts, entity values; a user
+message keeps only its ``language`` and ``channel`` metadata). On the reply path
+the redaction is the pattern rules only (a fraction of a millisecond per event);
+a background thread then passes spaCy's NER over the rows just written (names
+without a cue), so the NER cost never reaches the user. The live conversation
+keeps the raw text in memory for the current turn only: the next turn is read
+back redacted. ``PCN_TRACKER_REDACTION``: ``ner`` (default), ``patterns`` (no
+NER pass), ``off`` (side-by-side benchmark only).
+
+The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py). Its
+retention (rows of conversations inactive for N days are deleted) is in
+``db/retention.py``.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import queue
 import threading
 import time
-from typing import Any, Dict, Generator, Iterator, Optional, Set, Text
+from typing import Any, Dict, Generator, Iterator, List, Optional, Set, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.domain import Domain
+
+from core.privacy import redact_event
 
 logger = logging.getLogger(__name__)
 
 # SQLTrackerStore arguments that describe the URL piecewise: meaningless here.
 _IGNORED_KWARGS = ("dialect", "port", "db", "username", "password", "login_db", "query")
+
+
+# Events whose stored form may carry what the user typed: the NER pass looks at these.
+_TYPED_EVENTS = ("user", "slot", "entities")
+_NER_QUEUE_MAX = 10_000
+
+
+def redaction_mode() -> str:
+    from core import settings
+
+    mode = (settings.get("PCN_TRACKER_REDACTION") or "ner").strip().lower()
+    return mode if mode in ("ner", "patterns", "off") else "ner"
+
+
+class _NerPass:
+    """Passes spaCy's NER over stored rows, in one background thread, in order.
+
+    Rows are appended once and never rewritten by Rasa, so updating them later is
+    safe; a row that Rasa reads before its pass comes back pattern-redacted. If the
+    queue overflows (database very slow) rows stay pattern-redacted; the daily
+    retention job passes NER over the last days' rows again (db/retention.py)."""
+
+    def __init__(self, store: "UrlSQLTrackerStore") -> None:
+        self._store = store
+        self._queue: "queue.Queue[List[int]]" = queue.Queue(maxsize=_NER_QUEUE_MAX)
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+
+    def submit(self, ids: List[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="tracker-ner", daemon=True)
+                self._thread.start()
+        try:
+            self._queue.put_nowait(ids)
+        except queue.Full:
+            logger.warning("tracker store: NER pass queue full, %d rows left pattern-redacted", len(ids))
+
+    def _run(self) -> None:
+        while True:
+            ids = self._queue.get()
+            try:
+                self._store.redact_rows(ids, use_ner=True)
+            except Exception:  # noqa: BLE001 - a failed pass leaves the pattern redaction in place
+                logger.warning("tracker store: NER pass failed", exc_info=True)
+            finally:
+                self._queue.task_done()
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Waits until every submitted row has had its pass (tests, shutdown)."""
+        done = threading.Event()
+
+        def _wait() -> None:
+            self._queue.join()
+            done.set()
+
+        threading.Thread(target=_wait, daemon=True).start()
+        return done.wait(timeout)
 
 
 def _display(url: str) -> str:
@@ -105,6 +183,8 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self._unsaved = InMemoryTrackerStore(self.domain)
         # conversations whose tracker Rasa had to recreate because retrieving it failed
         self._detached: Set[Text] = set()
+        self.redaction = redaction_mode()
+        self._ner_pass = _NerPass(self)
 
     def _ensure_tables(self) -> bool:
         if self._tables_ready:
@@ -150,9 +230,56 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             return await self._unsaved.retrieve_full_tracker(conversation_id)
         return await super().retrieve_full_tracker(conversation_id)
 
+    def _stored_form(self, data: Dict[Text, Any]) -> Dict[Text, Any]:
+        return data if self.redaction == "off" else redact_event(data, use_ner=False)
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: Text) -> None:
+        """An event broker (none is configured here) gets the redacted events too."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **self._stored_form(event.as_dict())})
+
+    async def _write(self, tracker: DialogueStateTracker) -> None:
+        """``SQLTrackerStore.save`` with each event redacted before it is written."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                row = self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(self._stored_form(data)),
+                )
+                session.add(row)
+                rows.append(row)
+            session.flush()
+            typed = [row.id for row in rows if row.type_name in _TYPED_EVENTS]
+            session.commit()
+        if self.redaction == "ner":
+            self._ner_pass.submit(typed)
+
+    def redact_rows(self, ids: List[int], *, use_ner: bool = True) -> int:
+        """Redacts the stored rows ``ids`` again (with NER); returns how many changed."""
+        changed = 0
+        with self.session_scope() as session:
+            for row in session.query(self.SQLEvent).filter(self.SQLEvent.id.in_(ids)):
+                data = json.loads(row.data)
+                redacted = redact_event(data, use_ner=use_ner)
+                if redacted != data:
+                    row.data = json.dumps(redacted)
+                    changed += 1
+            session.commit()
+        return changed
+
+    def drain_ner(self, timeout: float = 30.0) -> bool:
+        return self._ner_pass.drain(timeout)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
-            await super().save(tracker)
+            await self._write(tracker)
         except sa.exc.SQLAlchemyError as error:
             logger.error("tracker store: conversation %s kept in memory until the database is back: %s",
                          tracker.sender_id, error)

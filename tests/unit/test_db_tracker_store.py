@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("rasa")
 
@@ -199,3 +201,101 @@ def test_db_tracker_store_conversation_started_afresh_during_an_outage_is_stored
     stored = asyncio.run(fresh.retrieve_full_tracker("conv-mid"))
     assert list(stored.events) == list(before.events) + list(during.events)
     fresh.engine.dispose()
+
+
+# ------------------------------------------------------------------ nothing raw at rest
+PII = {
+    "nir": "1 85 05 78 006 084 91",
+    "email": "jeanne.martin@example.org",
+    "phone": "06 12 34 56 78",
+    "iban": "FR76 3000 6000 0112 3456 7890 189",
+    "name": "Jeanne Martin",
+    "bare_name": "Ksenia Wołowska",
+    "secret_metadata": "tracking-cookie-4242",
+}
+
+
+def _conversation_with_pii(sender_id: str) -> DialogueStateTracker:
+    domain = Domain.from_yaml(
+        """
+version: "3.1"
+intents: [greet, inform]
+slots:
+  language: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  last_question_text: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  contact_email: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  escalation_question: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+responses:
+  utter_greet: [{text: "Bonjour"}]
+"""
+    )
+    first = f"Je m'appelle {PII['name']}, NIR {PII['nir']}, tél {PII['phone']}, IBAN {PII['iban']}"
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        SlotSet("session_started_metadata", {"language": "fr", "cookie": PII["secret_metadata"]}),
+        ActionExecuted("action_listen"),
+        UserUttered(first, {"name": "inform", "confidence": 0.9},
+                    metadata={"language": "fr", "channel": "web", "cookie": PII["secret_metadata"]}),
+        SlotSet("last_question_text", first),
+        BotUttered(f"Vous avez écrit : {first}"),
+        ActionExecuted("action_listen"),
+        UserUttered(f"J'ai parlé avec {PII['bare_name']} hier", {"name": "inform", "confidence": 0.9}),
+        UserUttered(PII["email"], {"name": "inform", "confidence": 0.9}),
+        SlotSet("contact_email", PII["email"]),
+        SlotSet("escalation_question", first),
+        ActionExecuted("action_listen"),
+    ]
+    return DialogueStateTracker.from_events(sender_id, events, domain.slots), domain
+
+
+def _stored_text(store: UrlSQLTrackerStore) -> str:
+    with store.engine.connect() as connection:
+        return "\n".join(row[0] for row in connection.execute(sa.text("SELECT data FROM events")))
+
+
+def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=database_url)
+    tracker, domain = _conversation_with_pii("conv-pii")
+    store.domain = domain
+    asyncio.run(store.save(tracker))
+    assert store.drain_ner(60)
+    stored = _stored_text(store)
+    for kind, value in PII.items():
+        assert value not in stored, kind
+        assert json.dumps(value)[1:-1] not in stored, kind   # as JSON escapes it ("Wo\\u0142owska")
+    for placeholder in ("[NIR]", "[PHONE]", "[IBAN]", "[PERSON]", "[EMAIL]"):
+        assert placeholder in stored
+    assert '"channel": "web"' in stored   # the metadata the desk uses is kept
+    # the conversation reads back, redacted
+    restored = asyncio.run(store.retrieve_full_tracker("conv-pii"))
+    assert restored.get_slot("contact_email") == "[EMAIL]"
+    assert restored.get_slot("last_question_text").startswith("Je m'appelle [PERSON], NIR [NIR]")
+    assert len(restored.events) == len(tracker.events)
+    store.engine.dispose()
+
+
+def test_db_tracker_store_redaction_off_only_for_the_benchmark(sqlite_url, monkeypatch):
+    monkeypatch.setenv("PCN_TRACKER_REDACTION", "off")
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=sqlite_url)
+    tracker, domain = _conversation_with_pii("conv-raw")
+    store.domain = domain
+    asyncio.run(store.save(tracker))
+    assert PII["nir"] in _stored_text(store)   # the control of the side-by-side benchmark
+    store.engine.dispose()
+
+
+def test_db_tracker_store_patterns_only_leaves_bare_names_to_the_ner_pass(sqlite_url, monkeypatch):
+    monkeypatch.setenv("PCN_TRACKER_REDACTION", "patterns")
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=sqlite_url)
+    tracker, domain = _conversation_with_pii("conv-patterns")
+    store.domain = domain
+    asyncio.run(store.save(tracker))
+    stored = _stored_text(store)
+    assert PII["nir"] not in stored and PII["email"] not in stored
+    assert json.dumps(PII["bare_name"])[1:-1] in stored      # no cue: only NER finds it
+    with store.engine.connect() as connection:
+        ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM events"))]
+    assert store.redact_rows(ids, use_ner=True) >= 1
+    assert json.dumps(PII["bare_name"])[1:-1] not in _stored_text(store)
+    store.engine.dispose()
