@@ -526,9 +526,14 @@ def contains_identifier(text: str) -> bool:
 
 
 # ------------------------------------------------------------------ Rasa events at rest
-# The only metadata of a user message kept at rest (the widget's language and channel).
-METADATA_KEPT = ("language", "channel")
-_NOT_REDACTED_SLOTS = frozenset({"requested_slot"})
+# The only metadata of a user message kept at rest: the widget's language and channel,
+# and the model that answered (Rasa's own bookkeeping). Anything else a client sends
+# (cookies, identifiers, free text) is dropped.
+METADATA_KEPT = ("language", "channel", "model_id", "assistant_id")
+# Slots whose values the desk generates (identifiers of its own records, never user
+# text): a uuid hex such as an enquiry id looks like a reference to the patterns.
+# Other slots are redacted; short codes (languages, countries, profiles) never match.
+DESK_CODE_SLOTS = frozenset({"requested_slot", "enquiry_id", "ticket_reference"})
 
 
 def _redact_any(value: Any, use_ner: bool) -> Any:
@@ -544,7 +549,7 @@ def _redact_any(value: Any, use_ner: bool) -> Any:
 def kept_metadata(metadata: Any) -> Dict[str, str]:
     if not isinstance(metadata, dict):
         return {}
-    return {k: str(metadata[k])[:16] for k in METADATA_KEPT if isinstance(metadata.get(k), str)}
+    return {k: str(metadata[k])[:40] for k in METADATA_KEPT if isinstance(metadata.get(k), str)}
 
 
 def _redact_entities(entities: Any, use_ner: bool) -> Any:
@@ -580,7 +585,7 @@ def redact_event(data: Dict[str, Any], *, use_ner: bool = False) -> Dict[str, An
         name = data.get("name")
         if name == "session_started_metadata":
             out["value"] = kept_metadata(data.get("value"))
-        elif name not in _NOT_REDACTED_SLOTS:
+        elif name not in DESK_CODE_SLOTS:
             out["value"] = _redact_any(data.get("value"), use_ner)
     elif kind == "bot":
         for key in ("text", "data", "metadata"):

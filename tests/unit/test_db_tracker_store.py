@@ -215,6 +215,9 @@ PII = {
 }
 
 
+ENQUIRY_ID = "370c8fd672b84c62adc8fae9dbda44b2"   # the desk's own id (a uuid hex): kept as is
+
+
 def _conversation_with_pii(sender_id: str) -> DialogueStateTracker:
     domain = Domain.from_yaml(
         """
@@ -225,6 +228,7 @@ slots:
   last_question_text: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   contact_email: {type: text, influence_conversation: false, mappings: [{type: custom}]}
   escalation_question: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  enquiry_id: {type: text, influence_conversation: false, mappings: [{type: custom}]}
 responses:
   utter_greet: [{text: "Bonjour"}]
 """
@@ -234,6 +238,7 @@ responses:
         ActionExecuted("action_session_start"),
         SessionStarted(),
         SlotSet("session_started_metadata", {"language": "fr", "cookie": PII["secret_metadata"]}),
+        SlotSet("enquiry_id", ENQUIRY_ID),
         ActionExecuted("action_listen"),
         UserUttered(first, {"name": "inform", "confidence": 0.9},
                     metadata={"language": "fr", "channel": "web", "cookie": PII["secret_metadata"]}),
@@ -270,6 +275,7 @@ def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
     # the conversation reads back, redacted
     restored = asyncio.run(store.retrieve_full_tracker("conv-pii"))
     assert restored.get_slot("contact_email") == "[EMAIL]"
+    assert restored.get_slot("enquiry_id") == ENQUIRY_ID
     assert restored.get_slot("last_question_text").startswith("Je m'appelle [PERSON], NIR [NIR]")
     assert len(restored.events) == len(tracker.events)
     store.engine.dispose()
