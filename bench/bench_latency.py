@@ -17,8 +17,13 @@ Two load shapes:
   soon as the reply arrives — the saturation throughput of one Rasa worker.
 
     .venv/bin/python bench/bench_latency.py [--requests 240] [--think 2] [--write]
+    .venv/bin/python bench/bench_latency.py --compare redaction [--write]
 
-Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations.
+``--compare redaction`` runs the two desks with Rasa's events redacted before they
+are stored (``PCN_TRACKER_REDACTION=ner``, the default) and stored raw (``off``):
+the cost of keeping nothing raw at rest, measured side by side.
+
+Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations; redaction <= 1.1x p50.
 """
 from __future__ import annotations
 
@@ -127,18 +132,30 @@ def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_
     return rows
 
 
+# --compare: (column title, section of RESULTS.md, (label, environment) of the two desks, target)
+COMPARISONS = {
+    "log": ("enquiry log", "Latency, throughput, memory",
+            (("log on", {"PCN_ENQUIRY_LOG": "1"}), ("log off", {"PCN_ENQUIRY_LOG": "0"})),
+            "p95 <= 150 ms at 8 concurrent conversations"),
+    "redaction": ("events at rest", "Latency: redaction before persisting",
+                  (("redacted", {"PCN_TRACKER_REDACTION": "ner"}), ("raw", {"PCN_TRACKER_REDACTION": "off"})),
+                  "redacted / raw <= 1.1x p50"),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time of a conversation (s)")
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), default="log",
+                        help="what the two desks differ in (default: the enquiry log)")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
     args = parser.parse_args()
+    column, title, variants, target = COMPARISONS[args.compare]
 
     desks = {}
-    for label, logging_on in (("log on", True), ("log off", False)):
-        os.environ["PCN_ENQUIRY_LOG"] = "1" if logging_on else "0"
-        desks[label] = start_desk(web=False)
-    os.environ.pop("PCN_ENQUIRY_LOG", None)
+    for label, environment in variants:
+        desks[label] = start_desk(web=False, extra_env=environment)
     try:
         rows = compare(desks, LEVELS, args.requests, args.think)
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
@@ -146,27 +163,29 @@ def main() -> int:
         for desk in desks.values():
             desk.stop()
 
+    option = "" if args.compare == "log" else f" --compare {args.compare}"
+    (on_label, _), (off_label, _) = variants
     lines = [
-        f"Command: `.venv/bin/python bench/bench_latency.py --requests {args.requests} --think {args.think:g} --write` "
-        "— REST channel, two desks side by side (enquiry log on / off), same messages, interleaved per level. "
-        f"\"conversations\": a think time of {args.think:g} s on average after each reply; \"back-to-back\": none "
-        "(saturation). Target: p95 <= 150 ms at 8 concurrent conversations.",
+        f"Command: `.venv/bin/python bench/bench_latency.py{option} --requests {args.requests} --think {args.think:g} "
+        f"--write` — REST channel, two desks side by side ({column}: {on_label} / {off_label}), same messages, "
+        f"interleaved per level. \"conversations\": a think time of {args.think:g} s on average after each reply; "
+        f"\"back-to-back\": none (saturation). Target: {target}.",
         "",
-        "| enquiry log | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        f"| {column} | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, shape, concurrency, r in rows:
         lines.append(f"| {label} | {shape} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | "
                      f"{r['p95_ms']:.0f} | {r['rps']:.1f} |")
-    lines += ["", "| enquiry log | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
+    lines += ["", f"| {column} | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
     for label, (rasa_mb, actions_mb) in memory.items():
         lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
-    on = {(shape, c): r for label, shape, c, r in rows if label == "log on"}
-    off = {(shape, c): r for label, shape, c, r in rows if label == "log off"}
-    lines += ["", "Cost of the enquiry log (p50 on / off): " + ", ".join(
+    on = {(shape, c): r for label, shape, c, r in rows if label == on_label}
+    off = {(shape, c): r for label, shape, c, r in rows if label == off_label}
+    lines += ["", f"Cost ({column}, p50 {on_label} / {off_label}): " + ", ".join(
         f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
     text = "\n".join(lines)
-    publish("Latency, throughput, memory", text, args.write)
+    publish(title, text, args.write)
     return 0
 
 
