@@ -47,7 +47,8 @@ _lock = threading.Lock()
 def engine_kwargs(url: str) -> Dict[str, Any]:
     """``create_engine`` keyword arguments for ``url`` (shared with Alembic and the tracker store)."""
     backend = make_url(url).get_backend_name()
-    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: a database error must not write a question or an address into the logs
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         kwargs["pool_size"] = 5

@@ -256,3 +256,16 @@ def test_command_line(desk_data, spool_dir, tmp_path):
     with session_scope() as s:
         actors = {(a.action, a.actor.split(":")[0]) for a in s.scalars(select(PrivacyAudit))}
     assert actors == {("export", "cli"), ("erasure", "cli")}   # a dry run leaves no audit row
+
+
+def test_database_errors_do_not_log_the_values(sqlite_url):
+    from db.session import new_engine
+
+    engine = new_engine(sqlite_url)
+    with engine.connect() as connection:
+        connection.execute(sa.text("CREATE TABLE t (email TEXT UNIQUE)"))
+        connection.execute(sa.text("INSERT INTO t VALUES (:e)"), {"e": "secret.person@example.org"})
+        with pytest.raises(sa.exc.IntegrityError) as error:
+            connection.execute(sa.text("INSERT INTO t VALUES (:e)"), {"e": "secret.person@example.org"})
+    engine.dispose()
+    assert "secret.person" not in str(error.value)
