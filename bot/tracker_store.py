@@ -118,14 +118,9 @@ class _NerPass:
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Waits until every submitted row has had its pass (tests, shutdown)."""
-        done = threading.Event()
-
-        def _wait() -> None:
-            self._queue.join()
-            done.set()
-
-        threading.Thread(target=_wait, daemon=True).start()
-        return done.wait(timeout)
+        done = self._queue.all_tasks_done
+        with done:
+            return done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout)
 
 
 def _display(url: str) -> str:

@@ -259,11 +259,16 @@ def _stored_text(store: UrlSQLTrackerStore) -> str:
         return "\n".join(row[0] for row in connection.execute(sa.text("SELECT data FROM events")))
 
 
-def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=database_url)
-    tracker, domain = _conversation_with_pii("conv-pii")
+def _store_with_pii(url: str, sender_id: str):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=url)
+    tracker, domain = _conversation_with_pii(sender_id)
     store.domain = domain
     asyncio.run(store.save(tracker))
+    return store, tracker
+
+
+def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
+    store, tracker = _store_with_pii(database_url, "conv-pii")
     assert store.drain_ner(60)
     stored = _stored_text(store)
     for kind, value in PII.items():
@@ -283,20 +288,14 @@ def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
 
 def test_db_tracker_store_redaction_off_only_for_the_benchmark(sqlite_url, monkeypatch):
     monkeypatch.setenv("PCN_TRACKER_REDACTION", "off")
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=sqlite_url)
-    tracker, domain = _conversation_with_pii("conv-raw")
-    store.domain = domain
-    asyncio.run(store.save(tracker))
+    store, _ = _store_with_pii(sqlite_url, "conv-raw")
     assert PII["nir"] in _stored_text(store)   # the control of the side-by-side benchmark
     store.engine.dispose()
 
 
 def test_db_tracker_store_patterns_only_leaves_bare_names_to_the_ner_pass(sqlite_url, monkeypatch):
     monkeypatch.setenv("PCN_TRACKER_REDACTION", "patterns")
-    store = UrlSQLTrackerStore(domain=DOMAIN, url=sqlite_url)
-    tracker, domain = _conversation_with_pii("conv-patterns")
-    store.domain = domain
-    asyncio.run(store.save(tracker))
+    store, _ = _store_with_pii(sqlite_url, "conv-patterns")
     stored = _stored_text(store)
     assert PII["nir"] not in stored and PII["email"] not in stored
     assert json.dumps(PII["bare_name"])[1:-1] in stored      # no cue: only NER finds it
