@@ -156,7 +156,7 @@ def report(cases: List[Case]) -> Tuple[str, Dict[str, Score]]:
         "|---|---|---|---|---|---|",
     ]
     where = {"patterns": "tracker store, before each save (reply path)",
-             "full": "tickets; tracker store, afterwards (background NER)",
+             "full": "tickets; stored events within seconds (NER pass of the action server)",
              "statistics": "enquiry_questions (analytics)"}
     for mode in MODES:
         s = scores[mode]

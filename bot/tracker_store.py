@@ -32,12 +32,14 @@ Nothing raw at rest: every event is written redacted (``core.privacy.redact_even
 the user's text and parse data, slot values such as ``last_question_text``,
 ``escalation_question`` and ``contact_email``, bot texts, entity values; a user
 message keeps only its ``language`` and ``channel`` metadata). On the reply path
-the redaction is the pattern rules only (a fraction of a millisecond per event);
-a background thread then passes spaCy's NER over the rows just written (names
-without a cue), so the NER cost never reaches the user. The live conversation
-keeps the raw text in memory for the current turn only: the next turn is read
-back redacted. ``PCN_TRACKER_REDACTION``: ``ner`` (default), ``patterns`` (no
-NER pass), ``off`` (side-by-side benchmark only).
+the redaction is the pattern rules only (a fraction of a millisecond for a user
+message; the assistant's own texts, which repeat, are redacted once and cached);
+within seconds the action server passes spaCy's NER over the new rows (names
+without a cue: ``db.retention.redact_new_events``, run by actions/maintenance.py),
+so neither the NER cost nor spaCy's memory is in the Rasa server. The live
+conversation keeps the raw text in memory for the current turn only: the next
+turn is read back redacted. ``PCN_TRACKER_REDACTION``: ``ner`` (default),
+``patterns`` (no NER pass), ``off`` (side-by-side benchmark only).
 
 The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py). Its
 retention (rows of conversations inactive for N days are deleted) is in
@@ -48,7 +50,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import queue
 import threading
 import time
 from typing import Any, Dict, Generator, Iterator, List, Optional, Set, Text
@@ -68,59 +69,11 @@ logger = logging.getLogger(__name__)
 _IGNORED_KWARGS = ("dialect", "port", "db", "username", "password", "login_db", "query")
 
 
-# Events whose stored form may carry what the user typed: the NER pass looks at these.
-_TYPED_EVENTS = ("user", "slot", "entities")
-_NER_QUEUE_MAX = 10_000
-
-
 def redaction_mode() -> str:
     from core import settings
 
     mode = (settings.get("PCN_TRACKER_REDACTION") or "ner").strip().lower()
     return mode if mode in ("ner", "patterns", "off") else "ner"
-
-
-class _NerPass:
-    """Passes spaCy's NER over stored rows, in one background thread, in order.
-
-    Rows are appended once and never rewritten by Rasa, so updating them later is
-    safe; a row that Rasa reads before its pass comes back pattern-redacted. If the
-    queue overflows (database very slow) rows stay pattern-redacted; the daily
-    retention job passes NER over the last days' rows again (db/retention.py)."""
-
-    def __init__(self, store: "UrlSQLTrackerStore") -> None:
-        self._store = store
-        self._queue: "queue.Queue[List[int]]" = queue.Queue(maxsize=_NER_QUEUE_MAX)
-        self._thread: Optional[threading.Thread] = None
-        self._lock = threading.Lock()
-
-    def submit(self, ids: List[int]) -> None:
-        if not ids:
-            return
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="tracker-ner", daemon=True)
-                self._thread.start()
-        try:
-            self._queue.put_nowait(ids)
-        except queue.Full:
-            logger.warning("tracker store: NER pass queue full, %d rows left pattern-redacted", len(ids))
-
-    def _run(self) -> None:
-        while True:
-            ids = self._queue.get()
-            try:
-                self._store.redact_rows(ids, use_ner=True)
-            except Exception:  # noqa: BLE001 - a failed pass leaves the pattern redaction in place
-                logger.warning("tracker store: NER pass failed", exc_info=True)
-            finally:
-                self._queue.task_done()
-
-    def drain(self, timeout: float = 30.0) -> bool:
-        """Waits until every submitted row has had its pass (tests, shutdown)."""
-        done = self._queue.all_tasks_done
-        with done:
-            return done.wait_for(lambda: self._queue.unfinished_tasks == 0, timeout)
 
 
 def _display(url: str) -> str:
@@ -179,7 +132,6 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         # conversations whose tracker Rasa had to recreate because retrieving it failed
         self._detached: Set[Text] = set()
         self.redaction = redaction_mode()
-        self._ner_pass = _NerPass(self)
 
     def _ensure_tables(self) -> bool:
         if self._tables_ready:
@@ -237,7 +189,6 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         """``SQLTrackerStore.save`` with each event redacted before it is written."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            rows = []
             for event in self._additional_events(session, tracker):
                 data = event.as_dict()
                 row = self.SQLEvent(
@@ -249,28 +200,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
                     data=json.dumps(self._stored_form(data)),
                 )
                 session.add(row)
-                rows.append(row)
-            session.flush()
-            typed = [row.id for row in rows if row.type_name in _TYPED_EVENTS]
             session.commit()
-        if self.redaction == "ner":
-            self._ner_pass.submit(typed)
-
-    def redact_rows(self, ids: List[int], *, use_ner: bool = True) -> int:
-        """Redacts the stored rows ``ids`` again (with NER); returns how many changed."""
-        changed = 0
-        with self.session_scope() as session:
-            for row in session.query(self.SQLEvent).filter(self.SQLEvent.id.in_(ids)):
-                data = json.loads(row.data)
-                redacted = redact_event(data, use_ner=use_ner)
-                if redacted != data:
-                    row.data = json.dumps(redacted)
-                    changed += 1
-            session.commit()
-        return changed
-
-    def drain_ner(self, timeout: float = 30.0) -> bool:
-        return self._ner_pass.drain(timeout)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:

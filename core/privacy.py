@@ -303,17 +303,27 @@ def _trim_groups(raw: str, ok) -> str:
     return cut
 
 
+_EMAIL_HINT = re.compile(r"@|\b(?:at|arobase)\b", re.I)
+
+
 def _pattern_findings(text: str, countries) -> list[Finding]:
     found: list[Finding] = []
-    add = found.append
+    if _EMAIL_HINT.search(text):
+        for rx in (_EMAIL, _EMAIL_SPELLED):
+            for m in rx.finditer(text):
+                found.append(Finding("EMAIL", m.start(), m.end()))
+    if any(c.isdigit() for c in text):   # every other pattern needs a digit: skip them cheaply
+        _numeric_findings(text, found.append)
+    _name_findings(text, countries, found.append)
+    return found
+
+
+def _numeric_findings(text: str, add) -> None:
     references = [(m.start(), m.end()) for m in _DESK_REFERENCE.finditer(text)]
 
     def ours(start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in references)
 
-    for rx in (_EMAIL, _EMAIL_SPELLED):
-        for m in rx.finditer(text):
-            add(Finding("EMAIL", m.start(), m.end()))
     for m in _IBAN.finditer(text):
         raw = m.group()
         if not any(ch.isdigit() for ch in raw[4:]):
@@ -352,8 +362,6 @@ def _pattern_findings(text: str, countries) -> list[Finding]:
     for m in _DATE_RE.finditer(text):
         if _old_enough_to_be_a_birth(m.group()):
             add(Finding("BIRTHDATE", m.start(), m.end()))
-    _name_findings(text, countries, add)
-    return found
 
 
 def _name_findings(text: str, countries, add) -> None:
@@ -536,13 +544,22 @@ METADATA_KEPT = ("language", "channel", "model_id", "assistant_id")
 DESK_CODE_SLOTS = frozenset({"requested_slot", "enquiry_id", "ticket_reference"})
 
 
-def _redact_any(value: Any, use_ner: bool) -> Any:
+@functools.lru_cache(maxsize=4096)
+def _redact_ours(text: str) -> str:
+    """The assistant's own texts repeat (the same answers over and over): redact each once.
+    They are ours, so patterns only; one that echoes the user is short and rarely repeats."""
+    return redact(text, use_ner=False)
+
+
+def _redact_any(value: Any, use_ner: bool, ours: bool = False) -> Any:
     if isinstance(value, str):
-        return redact(value, use_ner=use_ner) if value and not value.startswith("/") else value
+        if not value or value.startswith("/"):
+            return value
+        return _redact_ours(value) if ours else redact(value, use_ner=use_ner)
     if isinstance(value, list):
-        return [_redact_any(v, use_ner) for v in value]
+        return [_redact_any(v, use_ner, ours) for v in value]
     if isinstance(value, dict):
-        return {k: _redact_any(v, use_ner) for k, v in value.items()}
+        return {k: _redact_any(v, use_ner, ours) for k, v in value.items()}
     return value
 
 
@@ -590,7 +607,7 @@ def redact_event(data: Dict[str, Any], *, use_ner: bool = False) -> Dict[str, An
     elif kind == "bot":
         for key in ("text", "data", "metadata"):
             if key in data:
-                out[key] = _redact_any(data[key], False)
+                out[key] = _redact_any(data[key], False, ours=True)
     elif kind == "entities":
         out["entities"] = _redact_entities(data.get("entities"), use_ner)
     elif kind == "action" and data.get("action_text"):

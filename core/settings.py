@@ -70,8 +70,9 @@ _DECLARED = (
     Setting("PCN_NO_WARMUP", None, "`1`: the action server does not warm its models up at start", documented=False),
     Setting("PCN_ENQUIRY_LOG", "1", "`0`: the enquiry log is off (side-by-side benchmark only)", documented=False),
     Setting("PCN_TRACKER_REDACTION", "ner",
-            "redaction of Rasa's events at rest: `ner` (patterns before each save, then spaCy NER in the "
-            "background), `patterns` (no NER pass); `off` is for the side-by-side benchmark only"),
+            "redaction of Rasa's events at rest: `ner` (patterns before each save, then the action server "
+            "passes spaCy NER over the new rows within seconds), `patterns` (no NER pass); `off` is for the "
+            "side-by-side benchmark only"),
 )
 SETTINGS: Dict[str, Setting] = {setting.name: setting for setting in _DECLARED}
 

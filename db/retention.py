@@ -17,8 +17,8 @@ a question's masked text (statistics)      N days after it was asked; codes stay
 
 ``run_retention`` applies all of it in one transaction, idempotently, and writes one
 ``privacy_audit`` row; it also passes spaCy's NER again over the conversations of
-the last two days (rows the tracker store's background pass may have missed when
-Rasa stopped). The action server runs it every ``PCN_RETENTION_EVERY_HOURS``
+the last two days (rows the NER pass, ``redact_new_events``, may have missed while
+the action server was stopped). The action server runs it every ``PCN_RETENTION_EVERY_HOURS``
 (actions/maintenance.py); ``python -m db retention`` runs it by hand.
 """
 from __future__ import annotations
@@ -103,22 +103,52 @@ def delete_conversations(session, conversation_ids) -> int:
     return session.execute(sa.delete(EVENTS).where(EVENTS.c.sender_id.in_(ids))).rowcount or 0
 
 
-def _redact_recent_events(session, since: datetime) -> int:
-    """NER over the rows that carry what users typed, written since ``since``."""
+_TYPED_EVENTS = ("user", "slot", "entities")   # the rows that may carry what a user typed
+
+
+def _redact_rows(session, rows) -> int:
     from core.privacy import redact_event
 
-    if not has_events_table(session.connection()):
-        return 0
     changed = 0
-    rows = session.execute(select(EVENTS.c.id, EVENTS.c.data).where(
-        EVENTS.c.timestamp >= since.timestamp(), EVENTS.c.type_name.in_(["user", "slot", "entities"])))
-    for row_id, raw in rows.all():
+    for row_id, raw in rows:
         data = json.loads(raw)
         redacted = redact_event(data, use_ner=True)
         if redacted != data:
             session.execute(sa.update(EVENTS).where(EVENTS.c.id == row_id).values(data=json.dumps(redacted)))
             changed += 1
     return changed
+
+
+def _redact_recent_events(session, since: datetime) -> int:
+    """NER over the rows that carry what users typed, written since ``since``."""
+    if not has_events_table(session.connection()):
+        return 0
+    return _redact_rows(session, session.execute(select(EVENTS.c.id, EVENTS.c.data).where(
+        EVENTS.c.timestamp >= since.timestamp(), EVENTS.c.type_name.in_(_TYPED_EVENTS))).all())
+
+
+def events_watermark(before: datetime, url: Optional[str] = None) -> int:
+    """The last event id written before ``before`` (0 if none): where an NER pass starts."""
+    with session_scope(url) as session:
+        if not has_events_table(session.connection()):
+            return 0
+        return session.scalar(select(func.max(EVENTS.c.id)).where(EVENTS.c.timestamp < before.timestamp())) or 0
+
+
+def redact_new_events(after_id: int, *, limit: int = 500, url: Optional[str] = None) -> tuple[int, int]:
+    """The NER pass over Rasa's events: rows with an id above ``after_id`` were written
+    by the tracker store with the pattern rules only; spaCy's NER now masks the person
+    names without a cue. Returns ``(last id seen, rows changed)``; call it again with
+    that id. Rows are appended and never rewritten by Rasa, so updating them is safe."""
+    with session_scope(url) as session:
+        if not has_events_table(session.connection()):
+            return after_id, 0
+        rows = session.execute(select(EVENTS.c.id, EVENTS.c.data, EVENTS.c.type_name)
+                               .where(EVENTS.c.id > after_id).order_by(EVENTS.c.id).limit(limit)).all()
+        if not rows:
+            return after_id, 0
+        changed = _redact_rows(session, [(i, d) for i, d, kind in rows if kind in _TYPED_EVENTS])
+        return rows[-1][0], changed
 
 
 def last_run(url: Optional[str] = None) -> Optional[datetime]:

@@ -268,8 +268,14 @@ def _store_with_pii(url: str, sender_id: str):
 
 
 def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
+    from db.retention import redact_new_events
+
     store, tracker = _store_with_pii(database_url, "conv-pii")
-    assert store.drain_ner(60)
+    # the patterns, before the save: everything but the name without a cue
+    assert json.dumps(PII["bare_name"])[1:-1] in _stored_text(store)
+    # then the NER pass (the action server runs it every few seconds)
+    last, changed = redact_new_events(0, url=database_url)
+    assert changed >= 1 and redact_new_events(last, url=database_url) == (last, 0)
     stored = _stored_text(store)
     for kind, value in PII.items():
         assert value not in stored, kind
@@ -293,14 +299,13 @@ def test_db_tracker_store_redaction_off_only_for_the_benchmark(sqlite_url, monke
     store.engine.dispose()
 
 
-def test_db_tracker_store_patterns_only_leaves_bare_names_to_the_ner_pass(sqlite_url, monkeypatch):
-    monkeypatch.setenv("PCN_TRACKER_REDACTION", "patterns")
-    store, _ = _store_with_pii(sqlite_url, "conv-patterns")
-    stored = _stored_text(store)
-    assert PII["nir"] not in stored and PII["email"] not in stored
-    assert json.dumps(PII["bare_name"])[1:-1] in stored      # no cue: only NER finds it
-    with store.engine.connect() as connection:
-        ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM events"))]
-    assert store.redact_rows(ids, use_ner=True) >= 1
-    assert json.dumps(PII["bare_name"])[1:-1] not in _stored_text(store)
+def test_db_tracker_store_writes_the_assistant_texts_once_redacted(sqlite_url):
+    """The assistant's texts repeat: their redaction is cached, and still applied."""
+    from core.privacy import _redact_ours
+
+    store, _ = _store_with_pii(sqlite_url, "conv-bot")
+    hits = _redact_ours.cache_info().hits
+    _store_with_pii(sqlite_url, "conv-bot-2")
+    assert _redact_ours.cache_info().hits > hits
+    assert json.dumps("Vous avez écrit : Je m'appelle [PERSON]")[1:-1] in _stored_text(store)
     store.engine.dispose()
