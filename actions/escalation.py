@@ -42,7 +42,8 @@ def valid_email(value: str) -> bool:
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
-    """The conversation of this session, user messages redacted, button payloads as such."""
+    """The conversation of this session, user messages redacted (payloads too: one typed
+    by hand may carry anything; the buttons' own are left unchanged by the redaction)."""
     lines: List[Dict[str, Any]] = []
     for event in tracker.events:
         kind = event.get("event")
@@ -50,7 +51,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
             lines = []
         elif kind in ("user", "bot") and event.get("text"):
             text = event["text"]
-            if kind == "user" and not text.startswith("/"):
+            if kind == "user":
                 text = redact(text)
             at = datetime.fromtimestamp(event.get("timestamp") or 0, tz=timezone.utc).isoformat()
             lines.append({"sender": kind, "text": text, "at": at})

@@ -386,6 +386,7 @@ def _name_findings(text: str, countries, add) -> None:
 # ------------------------------------------------------------------ spaCy NER
 _nlp = None
 _lock = threading.Lock()
+_ner_lock = threading.Lock()
 
 
 def _get_nlp():
@@ -406,7 +407,9 @@ def _ner_findings(text: str, countries) -> list[Finding]:
     # and I"): keep only capitalised name words, never at a sentence start alone, never
     # a place/hospital name, a disease named after a person, a stop word or a country.
     found: list[Finding] = []
-    for ent in _get_nlp()(text).ents:
+    with _ner_lock:   # one pipeline shared by threads (statistics, tickets, the NER pass): one call at a time
+        entities = list(_get_nlp()(text).ents)
+    for ent in entities:
         if ent.label_ != "PER":
             continue
         for s, e in _name_span(text, ent.start_char, ent.end_char, countries):
@@ -553,7 +556,7 @@ def _redact_ours(text: str) -> str:
 
 def _redact_any(value: Any, use_ner: bool, ours: bool = False) -> Any:
     if isinstance(value, str):
-        if not value or value.startswith("/"):
+        if not value:
             return value
         return _redact_ours(value) if ours else redact(value, use_ner=use_ner)
     if isinstance(value, list):
@@ -580,7 +583,8 @@ def redact_event(data: Dict[str, Any], *, use_ner: bool = False) -> Dict[str, An
     redacted wherever it can appear — the user text and its parse data, entity values,
     slot values (``last_question_text``, ``escalation_question``, ``contact_email``…),
     bot texts that may echo it — and a user message keeps only ``METADATA_KEPT``.
-    Button payloads ("/affirm", '/inform{"country": "BE"}') are left as they are.
+    Button payloads are redacted too (one typed by hand may carry anything); the
+    desk's own ('/inform{"country": "BE"}') contain nothing the rules mask.
     ``use_ner`` applies to what the user typed (bot texts are ours: patterns only)."""
     kind = data.get("event")
     out = dict(data)
