@@ -114,21 +114,61 @@ def run_load(url: str, concurrency: int, requests: int, think: float = 0.0) -> D
     }
 
 
-def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_up: int = 1) -> list:
+def _mean_of(results: List[Dict[str, float]]) -> Dict[str, float]:
+    merged = {key: statistics.mean(r[key] for r in results) for key in ("p50_ms", "p95_ms", "rps")}
+    merged["requests"] = sum(r["requests"] for r in results)
+    return merged
+
+
+def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_up: int = 1,
+            balanced: bool = False) -> list:
     """Runs every (load shape, concurrency) level on every desk, the desks interleaved at
-    each level so that they all see the same machine load; returns (label, shape, n, result)."""
+    each level so that they all see the same machine load; returns (label, shape, n, result).
+
+    ``balanced``: each level runs twice, in the order A B then B A (half the requests each),
+    and the two results are averaged — on a shared machine whose load drifts, the desk
+    that always went first would otherwise always see a different load."""
     for desk in desks.values():  # warm-up: models, spaCy, lingua, database connections (every worker)
         for k in range(warm_up):
             for text, language in MESSAGES:
                 post(f"{desk.rasa_url}/webhooks/rest/webhook", f"warm-up-{k}", text, language)
     rows = []
+    orders = [list(desks), list(reversed(list(desks)))] if balanced else [list(desks)]
     for shape, concurrency in levels:
         pause = think if shape == "conversations" else 0.0
-        for label, desk in desks.items():
-            result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, requests, pause)
-            rows.append((label, shape, concurrency, result))
-            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        results: Dict[str, List[Dict[str, float]]] = {label: [] for label in desks}
+        for order in orders:
+            for label in order:
+                result = run_load(f"{desks[label].rasa_url}/webhooks/rest/webhook", concurrency,
+                                  requests // len(orders), pause)
+                results[label].append(result)
+                print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        for label in desks:
+            rows.append((label, shape, concurrency, _mean_of(results[label])))
     return rows
+
+
+def redaction_cpu_per_turn(desk: "Desk") -> Dict[str, float]:
+    """CPU time of redacting what a desk stored raw, per user turn: the patterns the
+    tracker store applies before each save (reply path) and the NER pass (off it)."""
+    import sqlalchemy as sa
+
+    from core.privacy import redact_event
+
+    engine = sa.create_engine(desk.database_url, future=True, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        rows = [json.loads(d) for d in connection.execute(sa.text("SELECT data FROM events")).scalars()]
+    engine.dispose()
+    turns = sum(1 for r in rows if r.get("event") == "user") or 1
+    typed = [r for r in rows if r.get("event") in ("user", "slot", "entities")]
+    redact_event({"event": "user", "text": "Jean Dupont"}, use_ner=True)   # load spaCy first
+    out = {"turns": turns, "events": len(rows)}
+    for name, events, ner in (("patterns_ms", rows, False), ("ner_pass_ms", typed, True)):
+        started = time.perf_counter()
+        for event in events:
+            redact_event(event, use_ner=ner)
+        out[name] = 1000 * (time.perf_counter() - started) / turns
+    return out
 
 
 # --compare: (column title, section of RESULTS.md, (label, environment) of the two desks, target)
@@ -170,26 +210,30 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
     args = parser.parse_args()
     column, title, variants, target = COMPARISONS[args.compare]
+    (on_label, _), (off_label, _) = variants
 
     desks = {}
     for label, environment in variants:
         desks[label] = start_desk(web=False, extra_env=environment)
+    cpu = None
     try:
         if args.compare == "redaction":
             for desk in desks.values():
                 wait_for_start_up_work(desk)
-        rows = compare(desks, LEVELS, args.requests, args.think)
+        rows = compare(desks, LEVELS, args.requests, args.think, balanced=args.compare == "redaction")
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
+        if args.compare == "redaction":
+            cpu = redaction_cpu_per_turn(desks[off_label])
     finally:
         for desk in desks.values():
             desk.stop()
 
     option = "" if args.compare == "log" else f" --compare {args.compare}"
-    (on_label, _), (off_label, _) = variants
     lines = [
         f"Command: `.venv/bin/python bench/bench_latency.py{option} --requests {args.requests} --think {args.think:g} "
         f"--write` — REST channel, two desks side by side ({column}: {on_label} / {off_label}), same messages, "
-        f"interleaved per level. \"conversations\": a think time of {args.think:g} s on average after each reply; "
+        f"interleaved per level{' (each level twice, order A B then B A, averaged)' if args.compare == 'redaction' else ''}. "
+        f"\"conversations\": a think time of {args.think:g} s on average after each reply; "
         f"\"back-to-back\": none (saturation). Target: {target}.",
         "",
         f"| {column} | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
@@ -205,6 +249,11 @@ def main() -> int:
     off = {(shape, c): r for label, shape, c, r in rows if label == off_label}
     lines += ["", f"Cost ({column}, p50 {on_label} / {off_label}): " + ", ".join(
         f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
+    if cpu:
+        lines += ["", f"CPU time of the redaction itself, per user turn, measured on the {cpu['events']:.0f} raw events "
+                  f"({cpu['turns']:.0f} turns) the \"{off_label}\" desk stored: **{cpu['patterns_ms']:.2f} ms** for the "
+                  f"patterns the tracker store applies before each save (the reply path), {cpu['ner_pass_ms']:.2f} ms "
+                  "for the NER pass the action server runs afterwards (off the reply path)."]
     text = "\n".join(lines)
     publish(title, text, args.write)
     return 0
