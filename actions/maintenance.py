@@ -1,10 +1,9 @@
 """Background work of the action server (the desk's long-running process): the NER
 pass over Rasa's stored events, and the retention job.
 
-rasa-sdk imports every module of the ``actions`` package at start; when that
-process is the action server (``python -m rasa_sdk`` or ``rasa run actions`` —
-not a test or a script importing an action), this starts one thread. After
-``PCN_RETENTION_START_DELAY_S`` (the models warm up first) it
+The action server (actions/server.py) starts one thread with ``start()`` before it
+serves, and stops it with ``stop()``. After ``PCN_RETENTION_START_DELAY_S`` (the
+models warm up first) the thread
 
 * every ``NER_PASS_EVERY_S`` seconds, passes spaCy's NER over the events the tracker
   store wrote since the last pass (``db.retention.redact_new_events``; the store
@@ -84,21 +83,17 @@ def _loop(stop: threading.Event) -> None:
             return
 
 
-def start() -> threading.Event:
-    """Starts the job's thread (once); returns the event that stops it."""
-    stop = threading.Event()
-    threading.Thread(target=_loop, args=(stop,), name="retention", daemon=True).start()
-    return stop
+_stop: Optional[threading.Event] = None
 
 
-def _in_action_server() -> bool:
-    import sys
+def start() -> None:
+    """Starts the thread (once per process); the action server calls it (actions/server.py)."""
+    global _stop
+    if _stop is None or _stop.is_set():
+        _stop = threading.Event()
+        threading.Thread(target=_loop, args=(_stop,), name="maintenance", daemon=True).start()
 
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
-    if spec is not None and (spec.name or "").startswith("rasa_sdk"):
-        return True
-    return sys.argv[1:3] == ["run", "actions"]
 
-
-if _in_action_server():
-    _stop = start()
+def stop() -> None:
+    if _stop is not None:
+        _stop.set()

@@ -127,9 +127,11 @@ def _privacy_command(args: argparse.Namespace) -> int:
         if args.output:
             from pathlib import Path
 
+            from core.private_files import open_private
+
             path = Path(args.output)
-            path.write_text(text + "\n", encoding="utf-8")
-            path.chmod(0o600)   # it holds personal data
+            with open_private(path, "w") as handle:   # 0600: it holds personal data
+                handle.write(text + "\n")
             print(f"{len(data['tickets'])} ticket(s) exported to {path}")
         else:
             print(text)

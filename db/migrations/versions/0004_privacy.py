@@ -4,8 +4,8 @@ Retention and the data-subject rights (db/retention.py, db/subjects.py) clear
 texts and addresses; the audit of what was done must outlive what it describes,
 so it has its own table rather than ticket_audit (which cascades with tickets).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
