@@ -161,6 +161,21 @@ def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_
     return rows
 
 
+def alternating(desks: Dict[str, "Desk"], rounds: int = 300) -> Dict[str, float]:
+    """One user, one request at a time, the desks alternating request by request: the
+    fairest comparison on a machine whose load drifts (p50 ms per desk)."""
+    latencies: Dict[str, List[float]] = {label: [] for label in desks}
+    senders = {label: None for label in desks}
+    for i in range(rounds):
+        text, language = MESSAGES[i % len(MESSAGES)]
+        order = list(desks) if i % 2 == 0 else list(reversed(list(desks)))
+        for label in order:
+            if i % len(MESSAGES) == 0:
+                senders[label] = f"alt-{uuid.uuid4().hex[:10]}"
+            latencies[label].append(post(f"{desks[label].rasa_url}/webhooks/rest/webhook", senders[label], text, language))
+    return {label: 1000 * statistics.median(values) for label, values in latencies.items()}
+
+
 def redaction_cpu_per_turn(desk: "Desk") -> Dict[str, float]:
     """CPU time of redacting what a desk stored raw, per user turn: the patterns the
     tracker store applies before each save (reply path) and the NER pass (off it)."""
@@ -228,7 +243,7 @@ def main() -> int:
     desks = {}
     for label, environment in variants:
         desks[label] = start_desk(web=False, extra_env={**BENCH_ENV, **environment})
-    cpu = None
+    cpu = alternate = None
     try:
         if args.compare == "redaction":
             for desk in desks.values():
@@ -236,6 +251,8 @@ def main() -> int:
         rows = compare(desks, LEVELS, args.requests, args.think, balanced=args.compare == "redaction")
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
         if args.compare == "redaction":
+            alternate = alternating(desks)
+            print("alternating", alternate, flush=True)
             cpu = redaction_cpu_per_turn(desks[off_label])
     finally:
         for desk in desks.values():
@@ -262,6 +279,10 @@ def main() -> int:
     off = {(shape, c): r for label, shape, c, r in rows if label == off_label}
     lines += ["", f"Cost ({column}, p50 {on_label} / {off_label}): " + ", ".join(
         f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
+    if alternate:
+        lines += ["", f"One user, the two desks alternating request by request (300 each): p50 {on_label} "
+                  f"{alternate[on_label]:.1f} ms, {off_label} {alternate[off_label]:.1f} ms: "
+                  f"**{alternate[on_label] / alternate[off_label]:.2f}x**."]
     if cpu:
         lines += ["", f"CPU time of the redaction itself, per user turn, measured on the {cpu['events']:.0f} raw events "
                   f"({cpu['turns']:.0f} turns) the \"{off_label}\" desk stored: **{cpu['patterns_ms']:.2f} ms** for the "
