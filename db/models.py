@@ -235,6 +235,8 @@ class Ticket(Base):
     first_response_at = sa.Column(UTCDateTime, nullable=True)
     resolved_at = sa.Column(UTCDateTime, nullable=True)
     channel = sa.Column(sa.String(16), nullable=False, default="web", server_default="web")  # vocabularies: channels
+    # when its texts (question, transcript, messages) were cleared by retention or erasure
+    purged_at = sa.Column(UTCDateTime, nullable=True)
 
     enquiry = relationship("Enquiry")
     assignee = relationship("DeskUser")
@@ -378,6 +380,24 @@ class ReplyTemplate(Base):
     body = sa.Column(sa.Text, nullable=False)
     updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_by = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id", ondelete="SET NULL"), nullable=True)
+# ---------------------------------------------------------------- privacy
+
+
+class PrivacyAudit(Base):
+    """Every retention run, export and erasure (db/retention.py, db/subjects.py).
+
+    Outlives what it describes: ``subject`` is the ticket reference or a masked
+    e-mail address ("j…@example.org"), never the address itself."""
+
+    __tablename__ = "privacy_audit"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    action = sa.Column(sa.String(32), nullable=False)  # retention | export | erasure
+    actor = sa.Column(sa.String(100), nullable=False)  # "retention job", "cli:<os user>", "console:<username>"
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id", ondelete="SET NULL"), nullable=True)
+    subject = sa.Column(sa.String(200), nullable=True)
+    detail = sa.Column(sa.JSON, nullable=True)
 
 
 __all__ = [
@@ -397,4 +417,5 @@ __all__ = [
     "MailOutbox",
     "MailInbound",
     "ReplyTemplate",
+    "PrivacyAudit",
 ]
