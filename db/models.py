@@ -337,10 +337,11 @@ class MailOutbox(Base):
         sa.Integer, sa.ForeignKey("ticket_messages.id", ondelete="SET NULL"), nullable=True
     )
     kind = sa.Column(sa.String(16), nullable=False)  # ack | reply
-    to_addr = sa.Column(sa.String(320), nullable=False)
+    # No address and no reply text here: both are read from the ticket and its message when sent
+    # (the contact e-mail has one home, and an erasure stops what is not sent yet).
     language = sa.Column(sa.String(8), nullable=True)
     subject = sa.Column(sa.String(300), nullable=True)  # ack: written when sent, from its template
-    body = sa.Column(sa.Text, nullable=True)
+    body = sa.Column(sa.Text, nullable=True)  # ack only (reference and generic text)
     message_id = sa.Column(sa.String(255), nullable=False, unique=True)
     in_reply_to = sa.Column(sa.String(255), nullable=True)
     status = sa.Column(sa.String(16), nullable=False, default="pending", server_default="pending")  # pending|sent|failed

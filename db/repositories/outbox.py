@@ -34,7 +34,7 @@ def enqueue_ack(session, ticket: Ticket, in_reply_to: Optional[str] = None) -> O
     """The acknowledgement of a new ticket (its text is written from the ACK template when sent)."""
     if not ticket.contact_email:
         return None
-    row = MailOutbox(ticket_id=ticket.id, kind="ack", to_addr=ticket.contact_email, language=ticket.language,
+    row = MailOutbox(ticket_id=ticket.id, kind="ack", language=ticket.language,
                      message_id=new_message_id(), in_reply_to=in_reply_to, created_at=utcnow(),
                      next_attempt_at=utcnow())
     session.add(row)
@@ -42,8 +42,7 @@ def enqueue_ack(session, ticket: Ticket, in_reply_to: Optional[str] = None) -> O
 
 
 def enqueue_reply(session, ticket: Ticket, message: TicketMessage, in_reply_to: Optional[str]) -> MailOutbox:
-    row = MailOutbox(ticket_id=ticket.id, ticket_message_id=message.id, kind="reply", to_addr=ticket.contact_email,
-                     language=ticket.language, subject=message.subject, body=message.body,
+    row = MailOutbox(ticket_id=ticket.id, ticket_message_id=message.id, kind="reply", language=ticket.language,
                      message_id=message.mail_message_id or new_message_id(), in_reply_to=in_reply_to,
                      created_at=utcnow(), next_attempt_at=utcnow())
     session.add(row)
@@ -67,7 +66,10 @@ def get(outbox_id: int) -> Optional[dict]:
         out = {c.name: getattr(row, c.name) for c in MailOutbox.__table__.columns}
         ticket = s.get(Ticket, row.ticket_id) if row.ticket_id else None
         out["reference"] = ticket.reference if ticket else None
-        out["question_code"] = ticket.question_code if ticket else None
+        out["to_addr"] = ticket.contact_email if ticket else None  # None once erased: nothing is sent
+        message = s.get(TicketMessage, row.ticket_message_id) if row.ticket_message_id else None
+        if message is not None:  # a reply: its text is the message's
+            out["subject"], out["body"] = message.subject, message.body
         return out
 
 
@@ -138,12 +140,6 @@ def retry_now(outbox_id: int) -> None:
         _message_status(s, row, "pending")
 
 
-def for_ticket(ticket_id: int) -> list[dict]:
-    with session_scope() as s:
-        return [{c.name: getattr(r, c.name) for c in MailOutbox.__table__.columns}
-                for r in s.scalars(select(MailOutbox).where(MailOutbox.ticket_id == ticket_id).order_by(MailOutbox.id))]
-
-
 def attempt(outbox_id: int, send: Callable[[Outgoing], None],
             render: Optional[Callable[[dict], tuple[str, str]]] = None) -> Optional[str]:
     """Try to send one outbox e-mail now; ``None`` when sent, else the error (kept for retry).
@@ -156,6 +152,8 @@ def attempt(outbox_id: int, send: Callable[[Outgoing], None],
     subject, body = row["subject"], row["body"]
     error = None
     try:
+        if not row["to_addr"]:
+            raise ValueError("no contact address on the ticket (erased?)")
         if subject is None or body is None:
             if render is None:
                 raise ValueError("no text and no template for this e-mail")
@@ -165,7 +163,8 @@ def attempt(outbox_id: int, send: Callable[[Outgoing], None],
     except Exception as exc:  # noqa: BLE001 - any transport or template error is recorded, then retried
         error = f"{type(exc).__name__}: {exc}"
     if error is None:
-        mark_sent(outbox_id, subject=subject, body=body)
+        mark_sent(outbox_id, subject=subject if row["kind"] == "ack" else None,
+                  body=body if row["kind"] == "ack" else None)
     else:
         mark_failed(outbox_id, error)
     return error

@@ -79,7 +79,6 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=True),
     sa.Column('ticket_message_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('to_addr', sa.String(length=320), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('subject', sa.String(length=300), nullable=True),
     sa.Column('body', sa.Text(), nullable=True),
