@@ -120,3 +120,14 @@ def load_conversation_texts() -> dict:
     """content/conversation_texts.yml: replies to other languages, domestic questions, distress."""
     return _read_yaml(content_dir() / "conversation_texts.yml")
 
+
+@lru_cache(maxsize=None)
+def load_reply_texts() -> dict:
+    """content/replies.yml: acknowledgement and default reply texts (FR/EN), by kind then language."""
+    return _read_yaml(content_dir() / "replies.yml")
+
+
+@lru_cache(maxsize=None)
+def load_privacy_terms() -> dict:
+    """Word lists of the redaction: health terms, first names (content/privacy_terms.yml)."""
+    return _read_yaml(content_dir() / "privacy_terms.yml")

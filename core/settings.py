@@ -37,7 +37,26 @@ _DECLARED = (
     Setting("PCN_ACTIONS_PORT", "5055", "port of the action server"),
     Setting("PCN_WEB_PORT", "8080", "port of the demo web page"),
     Setting("PCN_DASHBOARD_PORT", "8501", "port of the agent console and bilan (Streamlit)"),
-    Setting("PCN_WEB_HOST", "0.0.0.0", "address the demo web server listens on"),
+    Setting("PCN_RASA_HOST", "127.0.0.1", "address the Rasa server listens on (`0.0.0.0`: every interface)"),
+    Setting("PCN_ACTIONS_HOST", "127.0.0.1", "address the action server listens on; only Rasa calls it"),
+    Setting("PCN_WEB_HOST", "127.0.0.1", "address the demo web server listens on"),
+    Setting("PCN_DASHBOARD_HOST", "127.0.0.1", "address the agent console (Streamlit) listens on"),
+    Setting("PCN_ACTIONS_SECRET", None,
+            "shared secret Rasa sends to the action server (header `X-PCN-Actions-Secret`); "
+            "default: a new random one at each `make run`. Required by the action server"),
+    Setting("PCN_TRUSTED_PROXY_HEADER", None,
+            "header holding the client address set by your reverse proxy (e.g. `X-Forwarded-For`); "
+            "unset: the socket peer is the client and such headers are ignored"),
+    Setting("PCN_SESSION_SECRET", None,
+            "key signing the console's login cookie; default: a random key per console process "
+            "(a restart logs everyone out)"),
+    Setting("PCN_SESSION_HOURS", "8", "the console's login (cookie) expires after this many idle hours"),
+    Setting("PCN_LOGIN_MAX_FAILURES", "5", "failed logins in a row that lock a console account"),
+    Setting("PCN_LOGIN_LOCKOUT_MINUTES", "15", "how long a locked console account stays locked"),
+    Setting("PCN_LOGIN_MAX_FAILURES_PER_CLIENT", "20",
+            "failed logins from one client address in 15 minutes before it is refused"),
+    Setting("PCN_SPOOL_FLUSH_SECONDS", "30",
+            "the action server retries spooled tickets every this many seconds"),
     Setting("PCN_ACTION_ENDPOINT", None,
             "URL Rasa calls for custom actions; default `http://127.0.0.1:<PCN_ACTIONS_PORT>/webhook`"),
     Setting("PCN_PUBLIC_RASA_URL", None,
@@ -52,10 +71,45 @@ _DECLARED = (
     Setting("PCN_SMTP_FROM", "pcn@cleiss.fr", "sender address of e-mails"),
     Setting("PCN_SMTP_STARTTLS", None, "`1` to use STARTTLS"),
     Setting("PCN_SMTP_TIMEOUT", "10", "SMTP timeout in seconds"),
+    Setting("PCN_INBOUND_SMTP_HOST", "127.0.0.1",
+            "address of the desk's own SMTP receiver (the organisation's mail server forwards the PCN's mail to it)"),
+    Setting("PCN_INBOUND_SMTP_PORT", "2525", "port of the desk's SMTP receiver; `0` turns it off"),
+    Setting("PCN_IMAP_HOST", None, "IMAP server of an existing PCN mailbox to poll (unset: no polling)"),
+    Setting("PCN_IMAP_PORT", None, "IMAP port (default 993, or 143 when `PCN_IMAP_SSL=0`)"),
+    Setting("PCN_IMAP_SSL", "1", "`1`: IMAP over TLS; `0`: plain IMAP upgraded with STARTTLS when offered (loopback tests)"),
+    Setting("PCN_IMAP_USER", None, "IMAP login"),
+    Setting("PCN_IMAP_PASSWORD", None, "IMAP password"),
+    Setting("PCN_IMAP_MAILBOX", "INBOX", "IMAP folder to poll; a mail is marked seen once it is stored"),
+    Setting("PCN_IMAP_POLL_SECONDS", "60", "seconds between two IMAP polls"),
+    Setting("PCN_MAIL_MAX_BYTES", "26214400",
+            "largest mail stored whole (25 MiB); a larger one (up to twice this) is kept as text and flagged, its attachments listed but not stored"),
+    Setting("PCN_MAIL_ATTACHMENT_MAX_BYTES", "10485760", "largest attachment stored (10 MiB)"),
+    Setting("PCN_MAIL_ATTACHMENT_MAX_COUNT", "5", "attachments stored per mail; the others are listed, not stored"),
+    Setting("PCN_OUTBOX_RETRY_SECONDS", "60",
+            "first delay before an unsent e-mail (acknowledgement, reply) is tried again; doubles up to 6 h, 12 tries"),
+    Setting("PCN_TEST_SENDER_PREFIXES", "test- bench-",
+            "conversation ids starting with one of these (space-separated) are test traffic, never counted as bilan requests"),
     Setting("PCN_DEMO", None, "`1`: demo data and demo accounts"),
+    Setting("PCN_RETENTION_CONVERSATION_DAYS", "30",
+            "days after its last message that a conversation (Rasa's events, already redacted) is deleted and "
+            "its statistics unlinked from it"),
+    Setting("PCN_RETENTION_CONTACT_DAYS", "90", "days after a ticket is resolved that its contact e-mail is deleted"),
+    Setting("PCN_RETENTION_TICKET_DAYS", "365",
+            "days after a ticket is resolved (or last touched, if never resolved) that its texts are cleared; "
+            "its codes stay for the bilan"),
+    Setting("PCN_RETENTION_QUESTION_TEXT_DAYS", "365",
+            "days the statistics keep a question's masked text; its codes stay"),
+    Setting("PCN_RETENTION_EVERY_HOURS", "24",
+            "how often the action server runs the retention job (`0`: never; then run `python -m db retention`)"),
+    Setting("PCN_RETENTION_START_DELAY_S", "60", "seconds after the action server starts before the first retention check",
+            documented=False),
     Setting("PCN_CONFIG", None, "Rasa endpoints file chosen by the launcher", documented=False),
     Setting("PCN_NO_WARMUP", None, "`1`: the action server does not warm its models up at start", documented=False),
     Setting("PCN_ENQUIRY_LOG", "1", "`0`: the enquiry log is off (side-by-side benchmark only)", documented=False),
+    Setting("PCN_TRACKER_REDACTION", "ner",
+            "redaction of Rasa's events at rest: `ner` (patterns before each save, then the action server "
+            "passes spaCy NER over the new rows within seconds), `patterns` (no NER pass); `off` is for the "
+            "side-by-side benchmark only"),
 )
 SETTINGS: Dict[str, Setting] = {setting.name: setting for setting in _DECLARED}
 
@@ -69,6 +123,15 @@ def get(name: str, environ: Optional[Dict[str, str]] = None) -> Optional[str]:
 
 def flag(name: str, environ: Optional[Dict[str, str]] = None) -> bool:
     return (get(name, environ) or "").lower() in ("1", "true", "yes", "on")
+
+
+def integer(name: str, environ: Optional[Dict[str, str]] = None) -> int:
+    """A declared setting that must be a whole number (a clear error otherwise)."""
+    raw = get(name, environ)
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def content_dir() -> Path:

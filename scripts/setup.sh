@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv with Python 3.10 and the pinned packages, once per change of
 # requirements.txt / constraints.txt. `--browser` also installs Debian's
-# Chromium and its driver for the browser tests.
+# Chromium and its driver for the browser tests, and Dovecot for the mail tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +31,12 @@ if [ "${1:-}" = "--browser" ] && ! { command -v chromium >/dev/null && command -
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+# The mail tests start a real IMAP server (Debian's Dovecot) on a loopback port of their own.
+if [ "${1:-}" = "--browser" ] && ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then
+  echo "Installing Debian's dovecot-imapd for the mail tests…"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dovecot-imapd >/dev/null
 fi

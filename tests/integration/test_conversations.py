@@ -126,12 +126,13 @@ def escalate(desk, sender: str, language: str = "fr"):
     confirm = desk.send(sender, "/request_human", language)
     assert "/affirm" in payloads(confirm)
     assert "rejetée" in texts(confirm)  # the question is shown back in the user's words
-    desk.send(sender, "/affirm", language)
+    consent = desk.send(sender, "/affirm", language)
+    assert "RGPD" in texts(consent)   # the notice comes before the address is asked
+    asked = desk.send(sender, "/affirm", language)
+    assert "adresse e-mail" in texts(asked)
     invalid = desk.send(sender, "pas une adresse", language)
     assert "valide" in texts(invalid)
-    consent = desk.send(sender, "marie.curie@example.org", language)
-    assert "RGPD" in texts(consent)
-    return desk.send(sender, "/affirm", language)
+    return desk.send(sender, "marie.curie@example.org", language)
 
 
 def test_escalation_creates_one_ticket_with_redacted_transcript(desk):
@@ -171,8 +172,8 @@ def test_escalation_in_english(desk):
     desk.send(sender, "I'm a French pensioner living in Spain, which country authorises my treatment?", "en")
     desk.send(sender, "/request_human", "en")
     desk.send(sender, "/affirm", "en")
-    desk.send(sender, "john@example.org", "en")
-    done = desk.send(sender, "/affirm", "en")
+    desk.send(sender, "/affirm", "en")
+    done = desk.send(sender, "john@example.org", "en")
     assert re.search(r"PCN-\d{4}-\d{6}", texts(done)) and "reference" in texts(done)
 
 
@@ -216,3 +217,20 @@ def test_two_stage_fallback_clarifies_then_offers_an_agent_in_english(desk):
     assert "not sure I understood" in texts(first)
     second = desk.send(sender, "/nlu_fallback", "en")
     assert "PCN agent" in texts(second) and "/request_human" in payloads(second)
+
+
+def test_only_sessions_with_a_real_question_count_as_bilan_requests(desk):
+    """Issue 11/12: garbage, greetings-only and test sessions are not requests (core/requests.py)."""
+    junk, hello, real = ("web-" + uuid.uuid4().hex[:12] for _ in range(3))
+    probe = new_sender()  # "test-…": test traffic, whatever it asks
+    desk.send(junk, "<script>alert(1)</script>", "fr")
+    desk.send(hello, "bonjour", "fr")
+    desk.send(probe, "Comment me faire rembourser des soins payés en Espagne ?", "fr")
+    desk.send(real, "Comment me faire rembourser des soins payés en Espagne ?", "fr")
+    # one writer applies the log in order: once the last session shows up, the others are written
+    rows = wait_rows(desk, "SELECT conversation_id, bilan_status FROM enquiries WHERE conversation_id IN "
+                           "(:a, :b, :c, :d)", {"a": junk, "b": hello, "c": probe, "d": real},
+                     lambda rows: any(r["conversation_id"] == real and r["bilan_status"] == "request" for r in rows))
+    status = {r["conversation_id"]: r["bilan_status"] for r in rows}
+    assert status[real] == "request" and status[probe] == "test"
+    assert status[junk] in ("garbage", "empty") and status[hello] == "empty"

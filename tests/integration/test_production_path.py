@@ -54,8 +54,8 @@ def conversation(desk, language: str) -> str:
     assert ("Base légale" if language == "fr" else "Legal basis") in texts(desk.send(sender, question, language))
     desk.send(sender, "/request_human", language)
     desk.send(sender, "/affirm", language)
-    desk.send(sender, f"{sender}@example.org", language)
-    done = texts(desk.send(sender, "/affirm", language))
+    desk.send(sender, "/affirm", language)
+    done = texts(desk.send(sender, f"{sender}@example.org", language))
     assert re.search(r"PCN-\d{4}-\d{6}", done), done
     return sender
 
