@@ -260,6 +260,16 @@ def test_the_gate_marks_other_languages_and_leaves_french_and_english():
         "other_language", "q_b6_incoming_patient_before_coming", "q_b6_incoming_patient_before_coming"]
 
 
+def ruled(text: str, intent: str, ranking: Optional[List[dict]] = None) -> dict:
+    """The intent after IntentRules, from the classifier's guess (and ranking)."""
+    message = Message.build(text=text)
+    message.set("intent", {"name": intent, "confidence": (ranking or [{"confidence": 0.6}])[0]["confidence"]})
+    if ranking:
+        message.set("intent_ranking", ranking)
+    IntentRules().process([message])
+    return message.get("intent")
+
+
 @pytest.mark.parametrize("text, intent", [
     ("Mon médecin américain m'a fait une ordonnance, puis-je l'utiliser en France ?", "q_a17_prescription_outside_eu"),
     ("can i fill a prescription from the netherlands at a french chemist", "q_a7_prescriptions"),
@@ -268,37 +278,24 @@ def test_the_gate_marks_other_languages_and_leaves_french_and_english():
 ])
 def test_the_country_of_a_prescription_decides_between_the_eu_rule_and_a17(text, intent):
     for guess in ("q_a7_prescriptions", "q_a17_prescription_outside_eu"):
-        message = Message.build(text=text)
-        message.set("intent", {"name": guess, "confidence": 0.6})
-        IntentRules().process([message])
-        assert message.get("intent")["name"] == intent
+        assert ruled(text, guess)["name"] == intent
 
 
 def test_a_prescription_question_without_a_country_keeps_the_classifiers_intent():
-    message = Message.build(text="Puis-je utiliser une ordonnance étrangère ?")
-    message.set("intent", {"name": "q_a7_prescriptions", "confidence": 0.6})
-    IntentRules().process([message])
-    assert message.get("intent")["name"] == "q_a7_prescriptions"
+    assert ruled("Puis-je utiliser une ordonnance étrangère ?", "q_a7_prescriptions")["name"] == "q_a7_prescriptions"
 
 
 def test_a_question_naming_a_foreign_country_is_not_domestic():
-    message = Message.build(text="Je suis assuré en Belgique et l'hôpital de Lille m'envoie une facture")
-    message.set("intent", {"name": "domestic_question", "confidence": 0.5})
-    message.set("intent_ranking", [{"name": "domestic_question", "confidence": 0.5},
-                                   {"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.3}])
-    IntentRules().process([message])
-    assert message.get("intent")["name"] == "q_c11_bill_in_france_insured_elsewhere"
-    french = Message.build(text="Que veut dire BR sur mon relevé de mutuelle ?")
-    french.set("intent", {"name": "domestic_question", "confidence": 0.5})
-    IntentRules().process([french])
-    assert french.get("intent")["name"] == "domestic_question"
+    ranking = [{"name": "domestic_question", "confidence": 0.5},
+               {"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.3}]
+    assert ruled("Je suis assuré en Belgique et l'hôpital de Lille m'envoie une facture", "domestic_question",
+                 ranking)["name"] == "q_c11_bill_in_france_insured_elsewhere"
+    assert ruled("Que veut dire BR sur mon relevé de mutuelle ?", "domestic_question")["name"] == "domestic_question"
 
 
 def test_a_french_insured_persons_bill_in_france_is_domestic_when_the_classifier_hesitates():
-    message = Message.build(text="Je suis assurée en France et l'hôpital de Rennes m'envoie une facture de 600 euros")
     ranking = [{"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.2},
                {"name": "domestic_question", "confidence": 0.19}, {"name": "q_c2_reimbursement_amount", "confidence": 0.1}]
-    message.set("intent", ranking[0])
-    message.set("intent_ranking", ranking)
-    IntentRules().process([message])
-    assert message.get("intent")["name"] == "domestic_question" and message.get("intent")["confidence"] > 0.25
+    intent = ruled("Je suis assurée en France et l'hôpital de Rennes m'envoie une facture de 600 euros",
+                   "q_c11_bill_in_france_insured_elsewhere", ranking)
+    assert intent["name"] == "domestic_question" and intent["confidence"] > 0.25
