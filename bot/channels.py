@@ -242,8 +242,8 @@ class LimitedRestInput(RestInput):
             raise EdgeError(413, "too_long", max=self.max_message_chars)
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise EdgeError(400, "invalid_request")
+        except (UnicodeDecodeError, ValueError) as error:
+            raise EdgeError(400, "invalid_request") from error
         if not isinstance(data, dict):
             raise EdgeError(400, "invalid_request")
 

@@ -138,10 +138,3 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
                 pytest.fail(f"{name} server did not start\n{logs}")
             time.sleep(1)
     return desk
-
-
-@pytest.fixture(scope="session")
-def desk():
-    running = start_desk()
-    yield running
-    running.stop()

@@ -17,7 +17,6 @@ from typing import Callable, Iterator, List
 
 import pytest
 
-from tests.servers import desk  # noqa: F401  (pytest fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -171,7 +170,7 @@ def state(driver) -> dict:
 
 def no_alert(driver) -> bool:
     try:
-        driver.switch_to.alert
+        driver.switch_to.alert  # noqa: B018 - the property raises when no alert is open
     except NoAlertPresentException:
         return True
     return False

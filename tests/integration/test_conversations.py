@@ -10,7 +10,6 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.servers import desk  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.integration
 
