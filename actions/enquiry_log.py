@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import queue
 import threading
 import time
 from typing import Any, Callable, Optional
+
+from core import settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class _Writer:
                 self._thread.start()
 
     def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        if os.environ.get("PCN_ENQUIRY_LOG", "1") == "0":  # only for the side-by-side benchmark
+        if settings.get("PCN_ENQUIRY_LOG") == "0":  # only for the side-by-side benchmark
             return
         self._ensure_started()
         try:

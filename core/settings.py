@@ -52,7 +52,8 @@ _DECLARED = (
     Setting("PCN_SMTP_FROM", "pcn@cleiss.fr", "sender address of e-mails"),
     Setting("PCN_SMTP_STARTTLS", None, "`1` to use STARTTLS"),
     Setting("PCN_SMTP_TIMEOUT", "10", "SMTP timeout in seconds"),
-    Setting("PCN_DEMO", None, "`1`: demo data and demo accounts"),
+    Setting("PCN_DEMO", None, "`1`: demo data and demo accounts (`make run` sets it unless it is `0`)"),
+    Setting("PCN_MODEL", None, "trained Rasa model the servers load; default `<repo>/models/pcn.tar.gz` (`make train`)"),
     Setting("PCN_CONFIG", None, "Rasa endpoints file chosen by the launcher", documented=False),
     Setting("PCN_NO_WARMUP", None, "`1`: the action server does not warm its models up at start", documented=False),
     Setting("PCN_ENQUIRY_LOG", "1", "`0`: the enquiry log is off (side-by-side benchmark only)", documented=False),
@@ -69,6 +70,11 @@ def get(name: str, environ: Optional[Dict[str, str]] = None) -> Optional[str]:
 
 def flag(name: str, environ: Optional[Dict[str, str]] = None) -> bool:
     return (get(name, environ) or "").lower() in ("1", "true", "yes", "on")
+
+
+def model_path(environ: Optional[Dict[str, str]] = None) -> Path:
+    """The trained model the Rasa servers load (``make train`` writes the default one)."""
+    return Path(get("PCN_MODEL", environ) or MODELS_DIR / f"{MODEL_NAME}.tar.gz").expanduser()
 
 
 def content_dir() -> Path:

@@ -7,11 +7,11 @@ demo accounts exist only when ``PCN_DEMO=1`` (see dashboard/README.md).
 """
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 import streamlit as st
 
+from core import settings
 from dashboard.i18n import t
 
 ROLE_PAGES = {
@@ -22,7 +22,7 @@ ROLE_PAGES = {
 
 
 def demo_mode() -> bool:
-    return os.environ.get("PCN_DEMO", "").strip().lower() in ("1", "true", "yes")
+    return settings.flag("PCN_DEMO")
 
 
 def lang() -> str:

@@ -10,21 +10,18 @@ with STARTTLS), ``PCN_SMTP_USER`` / ``PCN_SMTP_PASSWORD`` (optional login),
 """
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid, formatdate
+from email.utils import formatdate, make_msgid
 from typing import Optional
+
+from core import settings
 
 
 class MailNotConfigured(RuntimeError):
     pass
-
-
-def _truthy(v: Optional[str]) -> bool:
-    return (v or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -39,16 +36,16 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls) -> "SmtpSettings":
-        starttls = _truthy(os.environ.get("PCN_SMTP_STARTTLS"))
-        port = os.environ.get("PCN_SMTP_PORT")
+        starttls = settings.flag("PCN_SMTP_STARTTLS")
+        port = settings.get("PCN_SMTP_PORT")
         return cls(
-            host=os.environ.get("PCN_SMTP_HOST") or None,
+            host=settings.get("PCN_SMTP_HOST"),
             port=int(port) if port else (587 if starttls else 25),
-            user=os.environ.get("PCN_SMTP_USER") or None,
-            password=os.environ.get("PCN_SMTP_PASSWORD") or None,
-            sender=os.environ.get("PCN_SMTP_FROM") or "pcn@cleiss.fr",
+            user=settings.get("PCN_SMTP_USER"),
+            password=settings.get("PCN_SMTP_PASSWORD"),
+            sender=settings.get("PCN_SMTP_FROM"),
             starttls=starttls,
-            timeout=float(os.environ.get("PCN_SMTP_TIMEOUT") or 10),
+            timeout=float(settings.get("PCN_SMTP_TIMEOUT")),
         )
 
     @property
