@@ -14,8 +14,8 @@ import time
 import urllib.request
 from typing import Dict, List
 
-from core.settings import REPO_ROOT
-from core.settings import MODEL_NAME, MODELS_DIR, environment
+from core import settings
+from core.settings import REPO_ROOT, environment
 from bot.train import train
 
 PY = sys.executable
@@ -34,20 +34,23 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     web_port, dashboard_port = env["PCN_WEB_PORT"], env["PCN_DASHBOARD_PORT"]
     endpoints = "endpoints.production.yml" if env.get("PCN_REDIS_HOST") else "endpoints.yml"
     rasa = [
-        PY, "-m", "rasa", "run", "--model", str(MODELS_DIR / f"{MODEL_NAME}.tar.gz"),
+        PY, "-m", "rasa", "run", "--model", str(settings.model_path(env)),
         "--port", rasa_port, "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--cors", *cors_origins(env),
     ]
     if env.get("PCN_RASA_TOKEN"):  # the HTTP API (tracker, events) only with a token
         rasa += ["--enable-api", "--auth-token", env["PCN_RASA_TOKEN"]]
+    dashboard = [
+        PY, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", dashboard_port,
+        "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+    ]
+    if settings.get("PCN_DASHBOARD_PATH", env):  # behind a reverse proxy, under a path of the site
+        dashboard += ["--server.baseUrlPath", settings.get("PCN_DASHBOARD_PATH", env).strip("/")]
     return {
         "actions": [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
         "rasa": rasa,
         "web": [PY, "-m", "bot.webserver", "--port", web_port],
-        "dashboard": [
-            PY, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", dashboard_port,
-            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
-        ],
+        "dashboard": dashboard,
     }
 
 

@@ -37,6 +37,8 @@ _DECLARED = (
     Setting("PCN_ACTIONS_PORT", "5055", "port of the action server"),
     Setting("PCN_WEB_PORT", "8080", "port of the demo web page"),
     Setting("PCN_DASHBOARD_PORT", "8501", "port of the agent console and bilan (Streamlit)"),
+    Setting("PCN_DASHBOARD_PATH", None,
+            "path the agent console is served under behind a reverse proxy (e.g. `desk`: https://host/desk/)"),
     Setting("PCN_WEB_HOST", "0.0.0.0", "address the demo web server listens on"),
     Setting("PCN_ACTION_ENDPOINT", None,
             "URL Rasa calls for custom actions; default `http://127.0.0.1:<PCN_ACTIONS_PORT>/webhook`"),
