@@ -79,7 +79,7 @@ class Topology:
         found = {}
         log = self.prefix / "access.log"
         for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
-            match = re.search(r"rid=(\w+) upstream=(\S+(?:, \S+)*) ", line)
+            match = re.search(r"rid=(\w+) upstream=(.*?) rt=", line)
             if match and "/webhooks/" in line:
                 found[match[1]] = match[2].split(", ")[-1]  # after a retry: the server that answered
         return found

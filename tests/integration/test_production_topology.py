@@ -130,6 +130,7 @@ def test_two_rasa_servers_behind_nginx_share_conversations_and_survive_one_crash
         victim_port = topology.rasa_ports[1]
         victim = topology.supervisor_child("rasa1")
         os.kill(victim, signal.SIGKILL)
+        wait_until(lambda: not _alive(victim), 10, "the killed server to be gone")  # between turns, not during one
         list(pool.map(Conversation.second_half, conversations))
         # its supervisor started it again, and it answers again
         wait_until(lambda: topology.supervisor_child("rasa1") != victim, 30, "the restart of the killed server")
@@ -164,6 +165,15 @@ def test_two_rasa_servers_behind_nginx_share_conversations_and_survive_one_crash
         reference = next(t.reference for t in tickets if t.conversation_id == conversation.sender)
         assert reference in conversation.replies[-1] or any(reference in r for r in conversation.replies)
     assert "rasa exited with -9; restarting in 1 s" in (topology.prefix / "rasa1.log").read_text()
+
+
+def _alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting for its parent."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def _answers(port: int) -> bool:
