@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 from core.settings import REPO_ROOT
 from tests.servers import start_desk
 from tests.tcp_proxy import TcpProxy
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -60,14 +60,15 @@ def test_database_down_answers_and_keeps_the_ticket(desk_behind_proxy):
     assert re.fullmatch(r"PCN-\d{4}-\d{6}", rows[0].reference)
 
     # the enquiry log written during the outage arrives too (the action server retries it)
-    deadline = time.monotonic() + 60
-    while True:
+    def logged_questions():
         with engine.connect() as connection:
-            logged = connection.execute(sa.text(
+            rows = connection.execute(sa.text(
                 "SELECT e.outcome, count(q.id) AS questions FROM enquiries e LEFT JOIN enquiry_questions q "
                 "ON q.enquiry_id = e.id WHERE e.conversation_id = :c GROUP BY e.outcome"), {"c": sender}).all()
-        if (logged and logged[0].questions >= 1) or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+        return rows if rows and rows[0].questions >= 1 else None
+    try:
+        logged = wait_until(logged_questions, 60, "the enquiry log written during the outage", interval=1)
+    except TimeoutError:
+        logged = None
     engine.dispose()
     assert logged and logged[0].questions >= 1, logged

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.repositories import users
+from tests.waiting import wait_until
 
 APP = "dashboard/app.py"
 PW = "correct horse battery"
@@ -96,7 +97,6 @@ def test_agent_replies_by_email_through_smtp(desk_db, monkeypatch):
     from tests.unit.test_dashboard_smtp import Capture, _free_port
     from aiosmtpd.controller import Controller
     import email
-    import time
 
     handler, port = Capture(), _free_port()
     ctl = Controller(handler, hostname="127.0.0.1", port=port)
@@ -111,10 +111,7 @@ def test_agent_replies_by_email_through_smtp(desk_db, monkeypatch):
         at.button(key="FormSubmitter:reply-Envoyer").click().run()
         assert not at.exception
         assert any("Réponse envoyée" in s.value for s in at.success), [e.value for e in at.error]
-        for _ in range(40):
-            if handler.messages:
-                break
-            time.sleep(0.05)
+        wait_until(lambda: handler.messages, 2, "the e-mail at the SMTP server", interval=0.05)
         msg = email.message_from_bytes(handler.messages[0][2])
         assert reference in msg["Subject"]
     finally:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import email
 import socket
-import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -11,6 +10,7 @@ from aiosmtpd.controller import Controller
 from dashboard.mailer import MailNotConfigured, SmtpSettings, send_mail
 from db.repositories import desk, users
 from db.repositories.tickets import TicketDraft, create_ticket
+from tests.waiting import wait_until
 
 
 class Capture:
@@ -56,10 +56,7 @@ def test_reply_round_trip_through_real_smtp(migrated_db, smtp_server):
                                   contact_email="requester@example.org", question_text="Soins en Belgique ?"))
     res = desk.send_reply(t.id, agent.id, "Votre demande", "Bonjour,\nvoici la réponse du PCN.\nCordialement", send_mail)
     assert res["ok"], res
-    for _ in range(50):
-        if smtp_server.messages:
-            break
-        time.sleep(0.05)
+    wait_until(lambda: smtp_server.messages, 2.5, "the e-mail at the SMTP server", interval=0.05)
     mail_from, rcpt, content = smtp_server.messages[0]
     assert mail_from == "pcn-test@cleiss.example" and rcpt == ["requester@example.org"]
     msg = email.message_from_bytes(content)
