@@ -205,17 +205,3 @@ def compute_bilan(start: dt.date, end: dt.date, *, url: Optional[str] = None, to
     res.update(out["tickets"])
     return res
 
-
-def data_range(url: Optional[str] = None) -> tuple[Optional[dt.date], Optional[dt.date]]:
-    """First and last enquiry dates (for the period picker's bounds)."""
-    e = Enquiry.__table__
-    with get_engine(url).connect() as conn:
-        lo, hi = conn.execute(select(func.min(e.c.started_at), func.max(e.c.started_at))).one()
-
-    def as_date(v):
-        if v is None:
-            return None
-        if isinstance(v, str):
-            v = dt.datetime.fromisoformat(v[:19])
-        return v.date()
-    return as_date(lo), as_date(hi)

@@ -30,9 +30,6 @@ from core import vocabulary as vocabularies
 from db.models import Enquiry, EnquiryQuestion, Ticket, utcnow
 from db.session import session_scope
 
-OUTCOME_PRECEDENCE = ("escalated", "answered", "out_of_scope", "not_understood", "abandoned")
-
-
 class EnquiryNotFound(LookupError):
     """The enquiry id is unknown (``start_enquiry`` was not called or failed)."""
 

@@ -168,10 +168,3 @@ def ensure_demo_users() -> list[str]:
             created.append(username)
     return created
 
-
-def get_by_email(email: str) -> Optional[User]:
-    """The active account with this e-mail (for an OIDC login, see dashboard/README.md)."""
-    with session_scope() as s:
-        row = s.scalar(select(DeskUser).where(func.lower(DeskUser.email) == (email or "").strip().lower(),
-                                              DeskUser.active.is_(True)))
-        return User.of(row) if row else None
