@@ -6,6 +6,8 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from core.content import LANGUAGES
+from core.language import DETECTED_LANGUAGES
 from dashboard import auth
 from dashboard.countries import country_options
 from dashboard.i18n import codes, label, t
@@ -37,11 +39,11 @@ def queue() -> None:
     if not can_work:
         st.info(t("read_only", lg))
     c1, c2, c3, c4 = st.columns(4)
-    statuses = c1.multiselect(t("filter_status", lg), codes("ticket_statuses"), default=["new", "open", "waiting"],
+    statuses = c1.multiselect(t("filter_status", lg), codes("ticket_statuses"), default=[s for s in codes("ticket_statuses") if s != "resolved"],
                               format_func=lambda c: label("ticket_statuses", c, lg), key="f_status")
     categories = c2.multiselect(t("filter_category", lg), codes("categories") + [""],
                                 format_func=lambda c: label("categories", c or None, lg), key="f_category")
-    languages = c3.multiselect(t("filter_language", lg), ["fr", "en", "de", "es", "it", "nl", "pl", "pt"], key="f_language")
+    languages = c3.multiselect(t("filter_language", lg), list(DETECTED_LANGUAGES), key="f_language")
     origins = c4.multiselect(t("filter_origin", lg), codes("origin_groups"),
                              format_func=lambda c: label("origin_groups", c, lg), key="f_origin")
     c5, c6, c7 = st.columns([1, 1, 2])
@@ -203,7 +205,7 @@ def _reply_and_note(tk: dict) -> None:
     if not tk["contact_email"]:
         st.warning(t("no_email", lg))
     else:
-        req_lang = tk["language"] if tk["language"] in ("fr", "en") else "fr"
+        req_lang = tk["language"] if tk["language"] in LANGUAGES else "fr"
         with st.form("reply", clear_on_submit=True):
             subject = st.text_input(t("reply_subject", lg), value=t("reply_subject_default", req_lang, reference=tk["reference"]),
                                     key="reply_subject")

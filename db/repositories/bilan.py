@@ -134,7 +134,7 @@ def _ticket_stats(conn, dialect: str, lo, hi) -> dict:
     res_s = _seconds_expr(t.c.resolved_at, t.c.created_at, dialect)
     by_status = {k: int(n) for k, n in conn.execute(select(t.c.status, func.count()).where(*period).group_by(t.c.status))}
     out = {"tickets": {"created": sum(by_status.values()),
-                       "by_status": {s: by_status.get(s, 0) for s in ("new", "open", "waiting", "resolved")}}}
+                       "by_status": {s: by_status.get(s, 0) for s in vocab.load()["ticket_statuses"]}}}
     if dialect == "postgresql":
         # percentile_cont ignores NULLs: one pass gives both distributions
         row = conn.execute(select(

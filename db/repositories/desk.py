@@ -24,12 +24,13 @@ import sqlalchemy as sa
 from sqlalchemy import func, or_, select
 
 from core import vocabulary as vocab
+from core.countries import iso2_code
 from db.models import DeskUser, Ticket, TicketAudit, TicketMessage, utcnow
 from db.session import session_scope
 
-STATUSES = ("new", "open", "waiting", "resolved")
+STATUSES = tuple(vocab.load()["ticket_statuses"])  # content/vocabularies.yml, in lifecycle order
 TRANSITIONS = {
-    "new": {"open", "waiting", "resolved"},
+    "new": {"open", "waiting", "resolved"},  # one source: the lifecycle drawn above
     "open": {"waiting", "resolved"},
     "waiting": {"open", "resolved"},
     "resolved": {"open"},
@@ -272,9 +273,10 @@ def update_fields(ticket_id: int, user_id: int, *, category: Optional[str] = Non
                 changes["profile"] = [t.profile, profile]
                 t.profile = profile
         if origin_country is not None:
-            iso2 = origin_country.strip().upper() or None
-            if iso2 is not None and (len(iso2) != 2 or not iso2.isalpha()):
-                raise DeskError(f"not an ISO 3166-1 alpha-2 code: {origin_country!r}")
+            try:
+                iso2 = iso2_code(origin_country)
+            except ValueError as error:
+                raise DeskError(f"not an ISO 3166-1 alpha-2 code: {origin_country!r}") from error
             if iso2 != t.origin_country:
                 group = vocab.bilan_group(iso2)
                 changes["origin_country"] = [t.origin_country, iso2]

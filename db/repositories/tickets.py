@@ -22,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import vocabulary as vocabularies
+from core.countries import iso2_code
 from db.models import Enquiry, Ticket, TicketAudit, utcnow
-from db.repositories.enquiries import _country, mark_escalated
+from db.repositories.enquiries import mark_escalated
 from db.session import session_scope
 
 REFERENCE_PREFIX = "PCN"
@@ -132,7 +133,7 @@ def create_ticket(draft: TicketDraft) -> Ticket:
     if existing is not None:
         return existing
 
-    origin_country = _country(draft.origin_country)
+    origin_country = iso2_code(draft.origin_country)
     origin_group = draft.origin_group or vocabularies.bilan_group(origin_country)
     created_at = draft.created_at or utcnow()
     try:
@@ -155,7 +156,7 @@ def create_ticket(draft: TicketDraft) -> Ticket:
                 profile=draft.profile or "UNK",
                 origin_country=origin_country,
                 origin_group=origin_group,
-                treatment_country=_country(draft.treatment_country),
+                treatment_country=iso2_code(draft.treatment_country),
                 question_text=draft.question_text,
                 contact_email=draft.contact_email,
                 consent_at=draft.consent_at,

@@ -12,10 +12,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 
+from core import vocabulary
 from db.models import DeskUser
 from db.session import session_scope
 
-ROLES = ("agent", "manager", "admin")
+ROLES = tuple(vocabulary.load()["roles"])  # content/vocabularies.yml
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
