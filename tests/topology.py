@@ -9,15 +9,16 @@ ports, in a temporary folder; nothing trains or migrates here.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import secrets
 import shutil
 import signal
 import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,20 +58,26 @@ class Topology:
         return ssl.create_default_context(cafile=str(self.cert))
 
     def request(self, path: str, body: Optional[dict] = None, timeout: float = 60,
-                headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, headers={
-            "Content-Type": "application/json", **(headers or {})})
+                client: str = "127.0.0.1") -> Tuple[int, Dict[str, str], bytes]:
+        """One HTTPS request to nginx, from the loopback address ``client`` (each asker has
+        their own address, as people on the Internet do: per-client limits see them apart)."""
+        connection = http.client.HTTPSConnection("127.0.0.1", self.https_port, timeout=timeout,
+                                                 context=self.tls(), source_address=(client, 0))
         try:
-            with urllib.request.urlopen(request, timeout=timeout, context=self.tls()) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            data = json.dumps(body).encode("utf-8") if body is not None else None
+            connection.request("POST" if data is not None else "GET", path, body=data,
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
 
-    def send(self, sender: str, message: str, language: str = "fr") -> Tuple[List[dict], str]:
+    def send(self, sender: str, message: str, language: str = "fr",
+             client: str = "127.0.0.1") -> Tuple[List[dict], str]:
         """One chat message through nginx; returns the bot messages and nginx's request id."""
         status, headers, body = self.request("/webhooks/rest/webhook", {
-            "sender": sender, "message": message, "metadata": {"language": language, "channel": "rest"}})
+            "sender": sender, "message": message, "metadata": {"language": language, "channel": "rest"}},
+            client=client)
         assert status == 200, (status, body[:500])
         return json.loads(body), headers.get("X-Request-Id", "")
 
@@ -163,6 +170,9 @@ def start_topology(database_url: str, redis: Tuple[str, int], rasa_servers: int 
         PCN_WEB_PORT=str(web_port), PCN_DASHBOARD_PORT=str(dashboard_port), PCN_DASHBOARD_PATH="desk",
         PCN_PUBLIC_RASA_URL=f"https://127.0.0.1:{https_port}", PCN_CORS_ORIGINS=f"https://127.0.0.1:{https_port}",
         PCN_SPOOL_DIR=str(prefix / "spool"), PCN_DEMO="0", PCN_MODEL=str(MODEL),
+        # separate processes share what a single launcher would make up: the action server's
+        # secret; and behind nginx the client is the address nginx writes in X-Forwarded-For
+        PCN_ACTIONS_SECRET=secrets.token_urlsafe(24), PCN_TRUSTED_PROXY_HEADER="X-Forwarded-For",
     )
     topology = Topology(prefix, env, https_port, http_port, rasa_ports, cert)
     config = nginx_config(prefix, https_port, http_port, rasa_ports, web_port, dashboard_port, cert, key)

@@ -78,8 +78,9 @@ def topology(postgres_admin_url, redis_server):
 class Conversation:
     """One asker: a question, then an escalation to its end; every turn recorded with its server."""
 
-    def __init__(self, topology, language: str) -> None:
+    def __init__(self, topology, language: str, client: str) -> None:
         self.topology = topology
+        self.client = client
         self.language = language
         self.sender = f"topo-{language}-{uuid.uuid4().hex[:10]}"
         self.sent: list = []
@@ -87,7 +88,7 @@ class Conversation:
         self.replies: list = []
 
     def say(self, message: str) -> str:
-        replies, request_id = self.topology.send(self.sender, message, self.language)
+        replies, request_id = self.topology.send(self.sender, message, self.language, client=self.client)
         self.sent.append(message)
         self.request_ids.append(request_id)
         text = "\n".join(r.get("text", "") for r in replies)
@@ -122,7 +123,8 @@ def user_messages(engine, sender: str) -> list:
 
 def test_two_rasa_servers_behind_nginx_share_conversations_and_survive_one_crash(topology):
     servers = {f"127.0.0.1:{port}" for port in topology.rasa_ports}
-    conversations = [Conversation(topology, "fr" if k % 2 else "en") for k in range(CONVERSATIONS)]
+    conversations = [Conversation(topology, "fr" if k % 2 else "en", client=f"127.0.0.{10 + k}")
+                     for k in range(CONVERSATIONS)]
 
     with ThreadPoolExecutor(max_workers=CONVERSATIONS) as pool:
         list(pool.map(Conversation.first_half, conversations))
