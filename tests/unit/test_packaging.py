@@ -122,3 +122,15 @@ def test_installed_wheel_imports_and_finds_its_data_outside_the_repository(wheel
     assert out["responses"] >= 20  # domain/domain.yml was found
     assert "index.html" in out["web"]
     assert {"enquiries", "tickets", "desk_users", "alembic_version"} <= set(out["tables"])
+
+
+def test_every_code_package_of_the_repository_is_declared():
+    """A new package (e.g. mail/) must be listed in pyproject.toml, or the wheel ships without it."""
+    import tomli
+
+    declared = set(tomli.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(REPO_ROOT).parts) for init in REPO_ROOT.rglob("__init__.py")
+             if init.parent.relative_to(REPO_ROOT).parts[0] not in ("tests", "bench", ".venv", "build")}
+    assert found <= declared, sorted(found - declared)
+    for name in CODE_PACKAGES:
+        assert name in declared
