@@ -53,6 +53,8 @@ def check_migrations(env: Dict[str, str]) -> None:
 
     url = settings.database_url(env)
     try:
+        if migrate.is_up_to_date(url):
+            return
         current, heads = set(migrate.current(url)), set(migrate.heads())
     except Exception as error:  # noqa: BLE001 - any failure here means "cannot start", said plainly
         raise NotReady(f"Cannot read the database's migration state ({type(error).__name__}: "

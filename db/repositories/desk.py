@@ -180,11 +180,6 @@ def audit_trail_in(s, ticket_id: int, names: Optional[dict] = None) -> list[dict
     ]
 
 
-def audit_trail(ticket_id: int) -> list[dict]:
-    with session_scope() as s:
-        return audit_trail_in(s, ticket_id)
-
-
 def _set_status(s, t: Ticket, status: str, user_id: int) -> None:
     if status not in STATUSES:
         raise DeskError(f"unknown status {status!r}")
@@ -220,10 +215,6 @@ def set_status(ticket_id: int, status: str, user_id: int) -> None:
     with session_scope() as s:
         _actor(s, user_id)
         _set_status(s, _ticket(s, ticket_id), status, user_id)
-
-
-def reopen(ticket_id: int, user_id: int) -> None:
-    set_status(ticket_id, "open", user_id)
 
 
 def claim(ticket_id: int, user_id: int) -> None:

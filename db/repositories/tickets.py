@@ -117,12 +117,6 @@ def get_ticket_by_key(idempotency_key: str) -> Optional[Ticket]:
         ).first()
 
 
-def get_ticket(reference: str) -> Optional[Ticket]:
-    """A ticket by its reference (``PCN-2026-000123``), detached, or None."""
-    with session_scope() as session:
-        return session.scalars(select(Ticket).where(Ticket.reference == reference)).first()
-
-
 def create_ticket(draft: TicketDraft) -> Ticket:
     """Store the draft as a ``new`` ticket, or return the one already stored
     under the same idempotency key. Also marks the enquiry ``escalated`` and
