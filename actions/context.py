@@ -17,8 +17,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
-from core.content import LANGUAGES
 from actions.session import channel_of
+from core.content import LANGUAGES
 from core.countries import find_countries
 from core.language import detect_language
 from core.privacy import contains_identifier
