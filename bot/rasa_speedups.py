@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # The patch replaces a private method of this Rasa line; tests/unit/test_rasa_internals.py
 # records the source of what it replaces, so an upgrade fails the tests, not silently.
 SUPPORTED_RASA = "3.6."
+REPLACED: Dict[str, Any] = {}  # what apply() replaced, by name (the guard test reads Rasa's own source there)
 
 
 @functools.lru_cache(maxsize=1)
@@ -67,5 +68,6 @@ def apply() -> None:
         raise RasaInternalsChanged(
             "RemoteAction._validate_action_result / action_response_format_spec are gone: "
             "bot/rasa_speedups.py has nothing to replace")
+    REPLACED["RemoteAction._validate_action_result"] = current
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     logger.info("rasa_speedups: action server replies validated by a validator built once")

@@ -65,7 +65,16 @@ def check_migrations(env: Dict[str, str]) -> None:
                        "pcn-migrate unit). `make serve` never migrates.")
 
 
+def check_settings(services: List[str], env: Dict[str, str]) -> None:
+    if settings.flag("PCN_DEMO", env):
+        raise NotReady("PCN_DEMO=1 (demo data and demo accounts) is for `make run`; production runs with PCN_DEMO=0.")
+    if set(services) & {"rasa", "actions"} and not settings.get("PCN_ACTIONS_SECRET", env):
+        raise NotReady("Set PCN_ACTIONS_SECRET: the Rasa servers and the action server, which may run on "
+                       "several hosts, must share it (`make run` makes one up; production does not).")
+
+
 def check(services: List[str], env: Dict[str, str]) -> None:
+    check_settings(services, env)
     if "rasa" in services:
         check_model(env)
     if set(services) & {"rasa", "actions", "dashboard"}:

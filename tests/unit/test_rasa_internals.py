@@ -50,6 +50,12 @@ RECORDED = {
 
 
 def resolve(target: str):
+    """The Rasa member named by ``target`` — Rasa's own, also once bot.rasa_speedups replaced it."""
+    from bot import rasa_speedups
+
+    replaced = rasa_speedups.REPLACED.get(target.split(":")[1])
+    if replaced is not None:
+        return replaced
     module, attribute = target.split(":")
     obj = importlib.import_module(module)
     for part in attribute.split("."):

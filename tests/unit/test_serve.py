@@ -25,14 +25,26 @@ UNITS = REPO_ROOT / "deploy" / "systemd"
 def run_serve(*args: str, env: dict) -> subprocess.CompletedProcess:
     from core.settings import environment
 
+    production = {"PCN_DEMO": "0", "PCN_ACTIONS_SECRET": "a-secret-shared-by-the-servers"}
     return subprocess.run([sys.executable, "-m", "bot.serve", *args], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=120, env={**environment(), **env})
+                          text=True, timeout=120, env={**environment(), **production, **env})
 
 
 def test_serve_refuses_to_start_without_a_model(tmp_path, migrated_db):
     result = run_serve("--check", env={"PCN_MODEL": str(tmp_path / "missing.tar.gz"), "PCN_DATABASE_URL": migrated_db})
     assert result.returncode == 2
     assert "No trained model" in result.stderr and "make train" in result.stderr
+
+
+def test_serve_refuses_demo_mode_and_a_missing_shared_secret(tmp_path, migrated_db):
+    model = tmp_path / "pcn.tar.gz"
+    model.write_bytes(b"")
+    ready = {"PCN_MODEL": str(model), "PCN_DATABASE_URL": migrated_db}
+    demo = run_serve("--check", env={**ready, "PCN_DEMO": "1"})
+    assert demo.returncode == 2 and "PCN_DEMO=1" in demo.stderr
+    secretless = run_serve("--check", env={**ready, "PCN_ACTIONS_SECRET": ""})
+    assert secretless.returncode == 2 and "Set PCN_ACTIONS_SECRET" in secretless.stderr
+    assert run_serve("--check", "--only", "web,dashboard", env={**ready, "PCN_ACTIONS_SECRET": ""}).returncode == 0
 
 
 def test_serve_refuses_to_start_on_a_database_behind_the_code(tmp_path, sqlite_url):

@@ -17,7 +17,7 @@
   var STORAGE_KEY = "pcn-chat:v1";
   var MAX_STORED_MESSAGES = 200;
   var REQUEST_TIMEOUT_MS = 30000;
-  var DEFAULT_MAX_CHARS = 1000;
+  var DEFAULT_MAX_CHARS = 5000;  // the server says its limit (GET /webhooks/rest/limits)
 
   var STRINGS = {
     fr: {
