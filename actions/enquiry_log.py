@@ -123,11 +123,12 @@ OPERATIONS: Dict[str, Callable[..., None]] = {
 
 
 def _prepare(op: str, args: Dict[str, Any]) -> Dict[str, Any]:
-    """What is journaled: the question text redacted, never the raw text."""
+    """What is journaled: the question text redacted — identifiers and health terms
+    masked, as the statistics keep it — never the raw text."""
     if op == "record_question" and args.get("text"):
-        from core.privacy import redact
+        from core.privacy import redact_for_statistics
 
-        args = {**args, "text": redact(args["text"])}
+        args = {**args, "text": redact_for_statistics(args["text"])}
     return args
 
 

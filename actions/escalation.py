@@ -1,9 +1,15 @@
 """Hand-off to a PCN agent: the escalation form and the ticket it creates.
 
-The form confirms the question in the user's words, asks for an e-mail address
-and for consent under a short privacy notice; the ticket keeps a redacted
+The form confirms the question in the user's words, asks for consent under a
+short privacy notice, then for an e-mail address; the ticket keeps a redacted
 transcript. A ticket is created once per submission (idempotency key), and is
 spooled to disk when the database is down, so a submitted request is never lost.
+
+Why consent comes before the e-mail: the notice is given before the address is
+collected (GDPR art. 13), and the address then exists only in the turn in which
+it is typed — the ticket is created in that same turn, so the tracker store can
+keep it redacted at rest (bot/tracker_store.py) without losing it. Declining
+ends the form without asking for an address.
 """
 from __future__ import annotations
 
@@ -35,7 +41,8 @@ def valid_email(value: str) -> bool:
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
-    """The conversation of this session, user messages redacted, button payloads as such."""
+    """The conversation of this session, user messages redacted (payloads too: one typed
+    by hand may carry anything; the buttons' own are left unchanged by the redaction)."""
     lines: List[Dict[str, Any]] = []
     for event in tracker.events:
         kind = event.get("event")
@@ -43,7 +50,7 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
             lines = []
         elif kind in ("user", "bot") and event.get("text"):
             text = event["text"]
-            if kind == "user" and not text.startswith("/"):
+            if kind == "user":
                 text = redact(text)
             at = datetime.fromtimestamp(event.get("timestamp") or 0, tz=timezone.utc).isoformat()
             lines.append({"sender": kind, "text": text, "at": at})
@@ -80,6 +87,14 @@ class ActionAskEscalationQuestion(Action):
 class ValidateEscalationForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_escalation_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        """No e-mail address is asked from someone who declined to be contacted."""
+        if tracker.get_slot("contact_consent") is False:
+            return [slot for slot in domain_slots if slot != "contact_email"]
+        return domain_slots
 
     async def extract_escalation_question(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -160,7 +175,8 @@ class ActionCreateTicket(Action):
         except Exception:  # database down AND spool not writable: keep the slots, offer a retry
             logger.exception("ticket could not be created nor spooled")
             dispatcher.utter_message(response="utter_escalation_unavailable")
-            return [SlotSet("requested_slot", None)]
+            # The address is kept redacted at rest: the retry asks for it again.
+            return [SlotSet("requested_slot", None), SlotSet("contact_email", None)]
 
         if spooled or ticket is None:
             dispatcher.utter_message(response="utter_ticket_spooled")

@@ -13,8 +13,9 @@ app (same routes, same executor) with:
 * no CORS (no browser calls it) and errors that do not echo the request;
 * the size limit and timeouts of ``core/sanic_limits.py``;
 * the background work of the actions while it runs: the ticket spool is
-  retried every ``PCN_SPOOL_FLUSH_SECONDS`` and the enquiry log's journal of a
-  previous run is replayed (``actions/enquiry_log.py``).
+  retried every ``PCN_SPOOL_FLUSH_SECONDS``, the enquiry log's journal of a
+  previous run is replayed (``actions/enquiry_log.py``), and the privacy work runs
+  (``actions/maintenance.py``: NER over stored events, daily retention).
 """
 from __future__ import annotations
 
@@ -67,17 +68,19 @@ def create_app(secret: str, package: str = "actions") -> Any:
 
     @app.listener("before_server_start")
     async def start_background_work(app: Any, _loop: Any) -> None:
-        from actions import enquiry_log
+        from actions import enquiry_log, maintenance
         from db import spool
 
         enquiry_log.resume()
         spool.start_background_flush(settings.integer("PCN_SPOOL_FLUSH_SECONDS"))
+        maintenance.start()   # NER pass over stored events, daily retention
 
     @app.listener("after_server_stop")
     async def stop_background_work(app: Any, _loop: Any) -> None:
-        from actions import enquiry_log
+        from actions import enquiry_log, maintenance
         from db import spool
 
+        maintenance.stop()
         spool.stop_background_flush()
         enquiry_log.shutdown()
 

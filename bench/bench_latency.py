@@ -17,14 +17,18 @@ Two load shapes:
   soon as the reply arrives — the saturation throughput of one Rasa worker.
 
     .venv/bin/python bench/bench_latency.py [--requests 240] [--think 2] [--write]
+    .venv/bin/python bench/bench_latency.py --compare redaction [--write]
 
-Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations.
+``--compare redaction`` runs the two desks with Rasa's events redacted before they
+are stored (``PCN_TRACKER_REDACTION=ner``, the default) and stored raw (``off``):
+the cost of keeping nothing raw at rest, measured side by side.
+
+Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations; redaction <= 1.1x p50.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -54,9 +58,22 @@ MESSAGES = [
 LEVELS = (("back-to-back", 1), ("conversations", 8), ("conversations", 32), ("back-to-back", 8), ("back-to-back", 32))
 
 
+# Each simulated conversation is a person on their own machine: the desks trust this header
+# (PCN_TRUSTED_PROXY_HEADER, as behind a reverse proxy), so the per-client rate limit of the
+# channel counts each conversation apart instead of refusing the whole benchmark (one address).
+CLIENT_HEADER = "X-Forwarded-For"
+BENCH_ENV = {"PCN_TRUSTED_PROXY_HEADER": CLIENT_HEADER}
+
+
+def client_address(sender: str) -> str:
+    digest = uuid.uuid5(uuid.NAMESPACE_DNS, sender).bytes
+    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
+
+
 def post(url: str, sender: str, text: str, language: str) -> float:
     body = json.dumps({"sender": sender, "message": text, "metadata": {"language": language}}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
+                                                              CLIENT_HEADER: client_address(sender)})
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
@@ -110,63 +127,169 @@ def run_load(url: str, concurrency: int, requests: int, think: float = 0.0) -> D
     }
 
 
-def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_up: int = 1) -> list:
+def _mean_of(results: List[Dict[str, float]]) -> Dict[str, float]:
+    merged = {key: statistics.mean(r[key] for r in results) for key in ("p50_ms", "p95_ms", "rps")}
+    merged["requests"] = sum(r["requests"] for r in results)
+    return merged
+
+
+def compare(desks: Dict[str, "Desk"], levels, requests: int, think: float, warm_up: int = 1,
+            balanced: bool = False) -> list:
     """Runs every (load shape, concurrency) level on every desk, the desks interleaved at
-    each level so that they all see the same machine load; returns (label, shape, n, result)."""
+    each level so that they all see the same machine load; returns (label, shape, n, result).
+
+    ``balanced``: each level runs twice, in the order A B then B A (half the requests each),
+    and the two results are averaged — on a shared machine whose load drifts, the desk
+    that always went first would otherwise always see a different load."""
     for desk in desks.values():  # warm-up: models, spaCy, lingua, database connections (every worker)
         for k in range(warm_up):
             for text, language in MESSAGES:
                 post(f"{desk.rasa_url}/webhooks/rest/webhook", f"warm-up-{k}", text, language)
     rows = []
+    orders = [list(desks), list(reversed(list(desks)))] if balanced else [list(desks)]
     for shape, concurrency in levels:
         pause = think if shape == "conversations" else 0.0
-        for label, desk in desks.items():
-            result = run_load(f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, requests, pause)
-            rows.append((label, shape, concurrency, result))
-            print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        results: Dict[str, List[Dict[str, float]]] = {label: [] for label in desks}
+        for order in orders:
+            for label in order:
+                result = run_load(f"{desks[label].rasa_url}/webhooks/rest/webhook", concurrency,
+                                  requests // len(orders), pause)
+                results[label].append(result)
+                print(label, shape, concurrency, {k: round(v, 1) for k, v in result.items()}, flush=True)
+        for label in desks:
+            rows.append((label, shape, concurrency, _mean_of(results[label])))
     return rows
+
+
+def alternating(desks: Dict[str, "Desk"], rounds: int = 300) -> Dict[str, float]:
+    """One user, one request at a time, the desks alternating request by request: the
+    fairest comparison on a machine whose load drifts (p50 ms per desk)."""
+    latencies: Dict[str, List[float]] = {label: [] for label in desks}
+    senders = {label: None for label in desks}
+    for i in range(rounds):
+        text, language = MESSAGES[i % len(MESSAGES)]
+        order = list(desks) if i % 2 == 0 else list(reversed(list(desks)))
+        for label in order:
+            if i % len(MESSAGES) == 0:
+                senders[label] = f"alt-{uuid.uuid4().hex[:10]}"
+            latencies[label].append(post(f"{desks[label].rasa_url}/webhooks/rest/webhook", senders[label], text, language))
+    return {label: 1000 * statistics.median(values) for label, values in latencies.items()}
+
+
+def redaction_cpu_per_turn(desk: "Desk") -> Dict[str, float]:
+    """CPU time of redacting what a desk stored raw, per user turn: the patterns the
+    tracker store applies before each save (reply path) and the NER pass (off it)."""
+    import sqlalchemy as sa
+
+    from core.privacy import redact_event
+
+    engine = sa.create_engine(desk.database_url, future=True, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        rows = [json.loads(d) for d in connection.execute(sa.text("SELECT data FROM events")).scalars()]
+    engine.dispose()
+    turns = sum(1 for r in rows if r.get("event") == "user") or 1
+    typed = [r for r in rows if r.get("event") in ("user", "slot", "entities")]
+    redact_event({"event": "user", "text": "Jean Dupont"}, use_ner=True)   # load spaCy first
+    out = {"turns": turns, "events": len(rows)}
+    for name, events, ner in (("patterns_ms", rows, False), ("ner_pass_ms", typed, True)):
+        started = time.perf_counter()
+        for event in events:
+            redact_event(event, use_ner=ner)
+        out[name] = 1000 * (time.perf_counter() - started) / turns
+    return out
+
+
+# --compare: (column title, section of RESULTS.md, (label, environment) of the two desks, target)
+COMPARISONS = {
+    "log": ("enquiry log", "Latency, throughput, memory",
+            (("log on", {"PCN_ENQUIRY_LOG": "1"}), ("log off", {"PCN_ENQUIRY_LOG": "0"})),
+            "p95 <= 150 ms at 8 concurrent conversations"),
+    "redaction": ("events at rest", "Latency: redaction before persisting",
+                  (("redacted", {"PCN_TRACKER_REDACTION": "ner", "PCN_RETENTION_START_DELAY_S": "1"}),
+                   ("raw", {"PCN_TRACKER_REDACTION": "off", "PCN_RETENTION_START_DELAY_S": "1"})),
+                  "redacted / raw <= 1.1x p50"),
+}
+
+
+def wait_for_start_up_work(desk: "Desk", timeout: float = 180.0) -> None:
+    """The action server's first retention run (and NER catch-up) is a one-off at start:
+    measure after it, in steady state."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(desk.database_url, future=True, poolclass=sa.pool.NullPool)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as connection:
+                if connection.execute(sa.text("SELECT COUNT(*) FROM privacy_audit WHERE action = 'retention'")).scalar():
+                    return
+            time.sleep(0.5)
+    finally:
+        engine.dispose()
+    raise RuntimeError("the desk's start-up retention run did not happen")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
     parser.add_argument("--think", type=float, default=2.0, help="mean think time of a conversation (s)")
+    parser.add_argument("--compare", choices=sorted(COMPARISONS), default="log",
+                        help="what the two desks differ in (default: the enquiry log)")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
     args = parser.parse_args()
+    column, title, variants, target = COMPARISONS[args.compare]
+    (on_label, _), (off_label, _) = variants
 
     desks = {}
-    for label, logging_on in (("log on", True), ("log off", False)):
-        os.environ["PCN_ENQUIRY_LOG"] = "1" if logging_on else "0"
-        desks[label] = start_desk(web=False)
-    os.environ.pop("PCN_ENQUIRY_LOG", None)
+    for label, environment in variants:
+        desks[label] = start_desk(web=False, extra_env={**BENCH_ENV, **environment})
+    cpu = alternate = None
     try:
-        rows = compare(desks, LEVELS, args.requests, args.think)
+        if args.compare == "redaction":
+            for desk in desks.values():
+                wait_for_start_up_work(desk)
+        rows = compare(desks, LEVELS, args.requests, args.think, balanced=args.compare == "redaction")
         memory = {label: (rss_mb(d.processes["rasa"].pid), rss_mb(d.processes["actions"].pid)) for label, d in desks.items()}
+        if args.compare == "redaction":
+            alternate = alternating(desks)
+            print("alternating", alternate, flush=True)
+            cpu = redaction_cpu_per_turn(desks[off_label])
     finally:
         for desk in desks.values():
             desk.stop()
 
+    option = "" if args.compare == "log" else f" --compare {args.compare}"
     lines = [
-        f"Command: `.venv/bin/python bench/bench_latency.py --requests {args.requests} --think {args.think:g} --write` "
-        "— REST channel, two desks side by side (enquiry log on / off), same messages, interleaved per level. "
-        f"\"conversations\": a think time of {args.think:g} s on average after each reply; \"back-to-back\": none "
-        "(saturation). Target: p95 <= 150 ms at 8 concurrent conversations.",
+        f"Command: `.venv/bin/python bench/bench_latency.py{option} --requests {args.requests} --think {args.think:g} "
+        f"--write` — REST channel, two desks side by side ({column}: {on_label} / {off_label}), same messages, "
+        f"interleaved per level{' (each level twice, order A B then B A, averaged)' if args.compare == 'redaction' else ''}. "
+        f"\"conversations\": a think time of {args.think:g} s on average after each reply; "
+        f"\"back-to-back\": none (saturation). Target: {target}.",
         "",
-        "| enquiry log | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        f"| {column} | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
         "|---|---|---|---|---|---|---|",
     ]
     for label, shape, concurrency, r in rows:
         lines.append(f"| {label} | {shape} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | "
                      f"{r['p95_ms']:.0f} | {r['rps']:.1f} |")
-    lines += ["", "| enquiry log | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
+    lines += ["", f"| {column} | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
     for label, (rasa_mb, actions_mb) in memory.items():
         lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
-    on = {(shape, c): r for label, shape, c, r in rows if label == "log on"}
-    off = {(shape, c): r for label, shape, c, r in rows if label == "log off"}
-    lines += ["", "Cost of the enquiry log (p50 on / off): " + ", ".join(
+    on = {(shape, c): r for label, shape, c, r in rows if label == on_label}
+    off = {(shape, c): r for label, shape, c, r in rows if label == off_label}
+    lines += ["", f"Cost ({column}, p50 {on_label} / {off_label}): " + ", ".join(
         f"{shape} {c}: {on[shape, c]['p50_ms'] / off[shape, c]['p50_ms']:.2f}x" for shape, c in LEVELS)]
+    if alternate:
+        lines += ["", f"One user, the two desks alternating request by request (300 each): p50 {on_label} "
+                  f"{alternate[on_label]:.1f} ms, {off_label} {alternate[off_label]:.1f} ms: "
+                  f"**{alternate[on_label] / alternate[off_label]:.2f}x**."]
+    if cpu:
+        lines += ["", f"CPU time of the redaction itself, per user turn, measured on the {cpu['events']:.0f} raw events "
+                  f"({cpu['turns']:.0f} turns) the \"{off_label}\" desk stored: **{cpu['patterns_ms']:.2f} ms** for the "
+                  f"patterns the tracker store applies before each save (the reply path), {cpu['ner_pass_ms']:.2f} ms "
+                  "for the NER pass the action server runs afterwards (off the reply path)."]
     text = "\n".join(lines)
-    publish("Latency, throughput, memory", text, args.write)
+    publish(title, text, args.write)
     return 0
 
 

@@ -28,26 +28,52 @@ the database is down at start-up, retry forever. This subclass:
   there, and is written on the first save that succeeds — all its events when
   Rasa had to start it afresh because the stored conversation could not be read.
 
-The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py).
+Nothing raw at rest: every event is written redacted (``core.privacy.redact_event``:
+the user's text and parse data, slot values such as ``last_question_text``,
+``escalation_question`` and ``contact_email``, bot texts, entity values; a user
+message keeps only its ``language`` and ``channel`` metadata). On the reply path
+the redaction is the pattern rules only (a fraction of a millisecond for a user
+message; the assistant's own texts, which repeat, are redacted once and cached);
+within seconds the action server passes spaCy's NER over the new rows (names
+without a cue: ``db.retention.redact_new_events``, run by actions/maintenance.py),
+so neither the NER cost nor spaCy's memory is in the Rasa server. The live
+conversation keeps the raw text in memory for the current turn only: the next
+turn is read back redacted. ``PCN_TRACKER_REDACTION``: ``ner`` (default),
+``patterns`` (no NER pass), ``off`` (side-by-side benchmark only).
+
+The ``events`` table is Rasa's; Alembic ignores it (db/migrations/env.py). Its
+retention (rows of conversations inactive for N days are deleted) is in
+``db/retention.py``.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
-from typing import Any, Dict, Generator, Iterator, Optional, Set, Text
+from typing import Any, Dict, Generator, Iterator, List, Optional, Set, Text
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore, TrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.domain import Domain
+
+from core.privacy import redact_event
 
 logger = logging.getLogger(__name__)
 
 # SQLTrackerStore arguments that describe the URL piecewise: meaningless here.
 _IGNORED_KWARGS = ("dialect", "port", "db", "username", "password", "login_db", "query")
+
+
+def redaction_mode() -> str:
+    from core import settings
+
+    mode = (settings.get("PCN_TRACKER_REDACTION") or "ner").strip().lower()
+    return mode if mode in ("ner", "patterns", "off") else "ner"
 
 
 def _display(url: str) -> str:
@@ -105,6 +131,7 @@ class UrlSQLTrackerStore(SQLTrackerStore):
         self._unsaved = InMemoryTrackerStore(self.domain)
         # conversations whose tracker Rasa had to recreate because retrieving it failed
         self._detached: Set[Text] = set()
+        self.redaction = redaction_mode()
 
     def _ensure_tables(self) -> bool:
         if self._tables_ready:
@@ -150,9 +177,34 @@ class UrlSQLTrackerStore(SQLTrackerStore):
             return await self._unsaved.retrieve_full_tracker(conversation_id)
         return await super().retrieve_full_tracker(conversation_id)
 
+    def _stored_form(self, data: Dict[Text, Any]) -> Dict[Text, Any]:
+        return data if self.redaction == "off" else redact_event(data, use_ner=False)
+
+    async def _stream_new_events(self, event_broker: EventBroker, new_events: List[Event], sender_id: Text) -> None:
+        """An event broker (none is configured here) gets the redacted events too."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **self._stored_form(event.as_dict())})
+
+    async def _write(self, tracker: DialogueStateTracker) -> None:
+        """``SQLTrackerStore.save`` with each event redacted before it is written."""
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                row = self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(self._stored_form(data)),
+                )
+                session.add(row)
+            session.commit()
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         try:
-            await super().save(tracker)
+            await self._write(tracker)
         except sa.exc.SQLAlchemyError as error:
             logger.error("tracker store: conversation %s kept in memory until the database is back: %s",
                          tracker.sender_id, error)

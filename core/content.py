@@ -108,3 +108,9 @@ def load_vocabularies() -> dict:
 def load_countries_file() -> dict:
     return _read_yaml(content_dir() / "countries.yml")
 
+
+
+@lru_cache(maxsize=None)
+def load_privacy_terms() -> dict:
+    """Word lists of the redaction: health terms, first names (content/privacy_terms.yml)."""
+    return _read_yaml(content_dir() / "privacy_terms.yml")

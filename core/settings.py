@@ -75,9 +75,26 @@ _DECLARED = (
     Setting("PCN_SMTP_TIMEOUT", "10", "SMTP timeout in seconds"),
     Setting("PCN_DEMO", None, "`1`: demo data and demo accounts (`make run` sets it unless it is `0`)"),
     Setting("PCN_MODEL", None, "trained Rasa model the servers load; default `<repo>/models/pcn.tar.gz` (`make train`)"),
+    Setting("PCN_RETENTION_CONVERSATION_DAYS", "30",
+            "days after its last message that a conversation (Rasa's events, already redacted) is deleted and "
+            "its statistics unlinked from it"),
+    Setting("PCN_RETENTION_CONTACT_DAYS", "90", "days after a ticket is resolved that its contact e-mail is deleted"),
+    Setting("PCN_RETENTION_TICKET_DAYS", "365",
+            "days after a ticket is resolved (or last touched, if never resolved) that its texts are cleared; "
+            "its codes stay for the bilan"),
+    Setting("PCN_RETENTION_QUESTION_TEXT_DAYS", "365",
+            "days the statistics keep a question's masked text; its codes stay"),
+    Setting("PCN_RETENTION_EVERY_HOURS", "24",
+            "how often the action server runs the retention job (`0`: never; then run `python -m db retention`)"),
+    Setting("PCN_RETENTION_START_DELAY_S", "60", "seconds after the action server starts before the first retention check",
+            documented=False),
     Setting("PCN_CONFIG", None, "Rasa endpoints file chosen by the launcher", documented=False),
     Setting("PCN_NO_WARMUP", None, "`1`: the action server does not warm its models up at start", documented=False),
     Setting("PCN_ENQUIRY_LOG", "1", "`0`: the enquiry log is off (side-by-side benchmark only)", documented=False),
+    Setting("PCN_TRACKER_REDACTION", "ner",
+            "redaction of Rasa's events at rest: `ner` (patterns before each save, then the action server "
+            "passes spaCy NER over the new rows within seconds), `patterns` (no NER pass); `off` is for the "
+            "side-by-side benchmark only"),
 )
 SETTINGS: Dict[str, Setting] = {setting.name: setting for setting in _DECLARED}
 

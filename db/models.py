@@ -225,6 +225,8 @@ class Ticket(Base):
     )
     first_response_at = sa.Column(UTCDateTime, nullable=True)
     resolved_at = sa.Column(UTCDateTime, nullable=True)
+    # when its texts (question, transcript, messages) were cleared by retention or erasure
+    purged_at = sa.Column(UTCDateTime, nullable=True)
 
     enquiry = relationship("Enquiry")
     assignee = relationship("DeskUser")
@@ -285,6 +287,26 @@ class TicketAudit(Base):
     user = relationship("DeskUser")
 
 
+# ---------------------------------------------------------------- privacy
+
+
+class PrivacyAudit(Base):
+    """Every retention run, export and erasure (db/retention.py, db/subjects.py).
+
+    Outlives what it describes: ``subject`` is the ticket reference or a masked
+    e-mail address ("j…@example.org"), never the address itself."""
+
+    __tablename__ = "privacy_audit"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    action = sa.Column(sa.String(32), nullable=False)  # retention | export | erasure
+    actor = sa.Column(sa.String(100), nullable=False)  # "retention job", "cli:<os user>", "console:<username>"
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id", ondelete="SET NULL"), nullable=True)
+    subject = sa.Column(sa.String(200), nullable=True)
+    detail = sa.Column(sa.JSON, nullable=True)
+
+
 __all__ = [
     "Base",
     "metadata",
@@ -298,4 +320,5 @@ __all__ = [
     "Ticket",
     "TicketMessage",
     "TicketAudit",
+    "PrivacyAudit",
 ]

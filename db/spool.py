@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 from db.models import Ticket
 from db.repositories.tickets import TicketDraft, create_ticket
@@ -144,6 +144,33 @@ def flush_spool() -> Tuple[int, int]:
     if stored:
         logger.info("spool flushed: %d stored, %d remaining", stored, len(keep))
     return stored, len(keep)
+
+
+def discard_drafts(matches: Callable[[TicketDraft], bool]) -> int:
+    """Removes the spooled drafts ``matches`` selects (erasure of a requester,
+    db/subjects.py); returns how many. Malformed lines are kept."""
+    with _locked() as path:
+        if not path.exists():
+            return 0
+        keep, dropped = [], 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                drop = bool(line.strip()) and matches(TicketDraft.from_dict(json.loads(line)))
+            except (ValueError, TypeError):
+                drop = False
+            if drop:
+                dropped += 1
+            elif line.strip():
+                keep.append(line)
+        if dropped:
+            tmp = path.with_suffix(".jsonl.tmp")
+            with open_private(tmp, "w") as handle:   # 0600, as the rest of the spool
+                handle.write("".join(line + "\n" for line in keep))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+    return dropped
 
 
 def create_ticket_or_spool(draft: TicketDraft) -> Tuple[Optional[Ticket], bool]:

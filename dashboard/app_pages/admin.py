@@ -56,3 +56,72 @@ if names:
             users.set_active(target, not current.active)
             st.session_state["admin_flash"] = ("ok", t("saved", lg))
             st.rerun()
+
+
+# ---------------------------------------------------------------- personal data (GDPR)
+def _privacy_section() -> None:
+    """Retention periods and runs; export and erasure of one requester (db/subjects.py)."""
+    import json
+
+    from db import retention, subjects
+
+    st.divider()
+    st.subheader(t("privacy_title", lg))
+    policy = retention.RetentionPolicy.from_settings()
+    last = retention.last_run()
+    st.caption(t("privacy_policy", lg, conversation=policy.conversation_days, contact=policy.contact_days,
+                 ticket=policy.ticket_days, question=policy.question_text_days,
+                 last=last.strftime("%Y-%m-%d %H:%M UTC") if last else t("never", lg)))
+    if st.button(t("privacy_run_retention", lg), key="privacy_run_retention"):
+        counts = retention.run_retention(actor=f"console:{user['username']}")
+        st.session_state["admin_flash"] = ("ok", t("privacy_retention_done", lg, tickets=len(counts["tickets_purged"]),
+                                                   contacts=counts["contact_emails_deleted"],
+                                                   events=counts["conversation_events_deleted"]))
+        st.rerun()
+
+    by = st.radio(t("privacy_by", lg), ["email", "reference"], horizontal=True, key="privacy_by",
+                  format_func=lambda k: t(f"privacy_by_{k}", lg))
+    query = st.text_input(t(f"privacy_by_{by}", lg), key="privacy_query").strip()
+    if not query:
+        return
+    kwargs = {by: query}
+    try:
+        requester = subjects.find_requester(**kwargs)
+    except subjects.SubjectError as exc:
+        st.error(str(exc))
+        return
+    if not requester.found:
+        st.info(t("privacy_nothing", lg))
+        return
+    st.write(t("privacy_found", lg, tickets=", ".join(requester.references),
+               conversations=len(requester.conversation_ids), enquiries=len(requester.enquiry_ids)))
+    if st.button(t("privacy_prepare_export", lg), key="privacy_prepare_export"):
+        data = subjects.export_requester(**kwargs, actor=f"console:{user['username']}", user_id=user["id"])
+        st.session_state["privacy_export"] = (query, json.dumps(data, ensure_ascii=False, indent=2))
+    prepared = st.session_state.get("privacy_export")
+    if prepared and prepared[0] == query:
+        st.download_button(t("privacy_download", lg), prepared[1], file_name=f"pcn-donnees-{requester.subject}.json",
+                           mime="application/json", key="privacy_download")
+    confirm = st.checkbox(t("privacy_confirm", lg, tickets=", ".join(requester.references)), key="privacy_confirm")
+    if st.button(t("privacy_erase", lg), key="privacy_erase", disabled=not confirm, type="primary"):
+        result = subjects.erase_requester(**kwargs, actor=f"console:{user['username']}", user_id=user["id"])
+        st.session_state.pop("privacy_export", None)
+        st.session_state["admin_flash"] = ("ok", t("privacy_erased", lg, tickets=", ".join(result["tickets"]),
+                                                   events=result["conversation_events"]))
+        st.rerun()
+
+
+def _privacy_audit() -> None:
+    from db import subjects
+
+    rows = subjects.recent_audit()
+    if rows:
+        with st.expander(t("privacy_audit", lg)):
+            st.dataframe(pd.DataFrame([{"at": r["at"].strftime("%Y-%m-%d %H:%M"), "action": r["action"],
+                                        "actor": r["actor"], "subject": r["subject"] or "",
+                                        "detail": str(r["detail"] or "")} for r in rows]),
+                         hide_index=True, width="stretch")
+
+
+_privacy_section()
+_privacy_audit()

@@ -203,16 +203,16 @@ def test_question_answer_and_escalation_to_an_agent(desk, browser, language: str
     assert user_events and user_events[-1]["metadata"].get("language") == language
     assert user_events[-1]["metadata"].get("channel") == "web"
 
-    # escalation: permanent button, confirm the question, e-mail, consent
+    # escalation: permanent button, confirm the question, consent, e-mail
     human = browser.find_element(By.CSS_SELECTOR, ".pcn-human")
     assert human.text == flow["human"]
     act_and_wait(browser, human.click)
     assert texts(browser, ".pcn-msg--user .pcn-msg__text")[-1].endswith(flow["human"])
     replies = act_and_wait(browser, click_choice(browser, "/affirm"))
-    assert any(flow["email_prompt"] in text for text in replies), replies
-    replies = act_and_wait(browser, type_message(browser, f"patient.{language}@example.org"))
     assert any(flow["consent_prompt"] in text for text in replies), replies
     replies = act_and_wait(browser, click_choice(browser, "/affirm"))
+    assert any(flow["email_prompt"] in text for text in replies), replies
+    replies = act_and_wait(browser, type_message(browser, f"patient.{language}@example.org"))
     match = REFERENCE.search("\n".join(replies))
     assert match, replies
 

@@ -44,8 +44,8 @@ def test_database_down_answers_and_keeps_the_ticket(desk_behind_proxy):
     assert texts(answer) and "indisponible" not in texts(answer), texts(answer)
     desk.send(sender, "/request_human", "fr", timeout=90)
     desk.send(sender, "/affirm", "fr", timeout=90)
-    desk.send(sender, "paul@example.org", "fr", timeout=90)
-    done = desk.send(sender, "/affirm", "fr", timeout=90)
+    desk.send(sender, "/affirm", "fr", timeout=90)
+    done = desk.send(sender, "paul@example.org", "fr", timeout=90)
     assert "enregistrée" in texts(done) and not re.search(r"PCN-\d{4}-\d{6}", texts(done))
 
     proxy.start()

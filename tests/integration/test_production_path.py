@@ -55,8 +55,8 @@ def conversation(desk, language: str) -> str:
     assert texts(desk.send(sender, question, language))  # which question it answered: the log, below
     desk.send(sender, "/request_human", language)
     desk.send(sender, "/affirm", language)
-    desk.send(sender, f"{sender}@example.org", language)
-    done = texts(desk.send(sender, "/affirm", language))
+    desk.send(sender, "/affirm", language)
+    done = texts(desk.send(sender, f"{sender}@example.org", language))
     assert re.search(r"PCN-\d{4}-\d{6}", done), done
     return sender
 

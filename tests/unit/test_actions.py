@@ -264,6 +264,13 @@ def test_out_of_scope_is_logged(enquiry):
     assert row.outcome == "out_of_scope" and row.questions[0].text_redacted == "la météo demain"
 
 
+def test_logged_question_keeps_no_identifier_nor_health_term(enquiry):
+    run(ActionOutOfScope(), make_tracker("Je m'appelle Jeanne Martin, j'ai un cancer du sein, aide pour la CAF ?",
+                                         "out_of_scope", slots={"enquiry_id": enquiry}))
+    text = enquiry_row(enquiry).questions[0].text_redacted
+    assert text == "Je m'appelle [PERSON], j'ai un [HEALTH], aide pour la CAF ?"
+
+
 def test_feedback(enquiry):
     run(ActionRecordFeedback(), make_tracker("/feedback_negative", "feedback_negative", slots={"enquiry_id": enquiry}))
     assert enquiry_row(enquiry).feedback_helpful is False
@@ -309,6 +316,32 @@ def test_form_takes_the_confirmed_or_the_typed_question():
     dispatcher = CollectingDispatcher()
     assert form.validate_escalation_question("court", dispatcher, typed, {}) == {"escalation_question": None}
     assert dispatcher.messages[0]["response"] == "utter_escalation_question_too_short"
+
+
+def test_consent_is_asked_before_the_address():
+    import yaml
+
+    from core.settings import REPO_ROOT
+
+    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert domain["forms"]["escalation_form"]["required_slots"] == [
+        "escalation_question", "contact_consent", "contact_email"]
+
+
+def test_declining_consent_ends_the_form_without_asking_an_address():
+    form = ValidateEscalationForm()
+    domain_slots = ["escalation_question", "contact_consent", "contact_email"]
+    declined = make_tracker("/deny", "deny", slots={"contact_consent": False})
+    assert asyncio.run(form.required_slots(domain_slots, CollectingDispatcher(), declined, {})) == [
+        "escalation_question", "contact_consent"]
+    agreed = make_tracker("/affirm", "affirm", slots={"contact_consent": True})
+    assert asyncio.run(form.required_slots(domain_slots, CollectingDispatcher(), agreed, {})) == domain_slots
+
+
+def test_a_redacted_address_read_back_from_the_store_is_never_accepted():
+    dispatcher = CollectingDispatcher()
+    assert ValidateEscalationForm().validate_contact_email("[EMAIL]", dispatcher, make_tracker(), {}) == {
+        "contact_email": None}
 
 
 @pytest.mark.parametrize("email, ok", [

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import time
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("rasa")
 
@@ -199,3 +201,111 @@ def test_db_tracker_store_conversation_started_afresh_during_an_outage_is_stored
     stored = asyncio.run(fresh.retrieve_full_tracker("conv-mid"))
     assert list(stored.events) == list(before.events) + list(during.events)
     fresh.engine.dispose()
+
+
+# ------------------------------------------------------------------ nothing raw at rest
+PII = {
+    "nir": "1 85 05 78 006 084 91",
+    "email": "jeanne.martin@example.org",
+    "phone": "06 12 34 56 78",
+    "iban": "FR76 3000 6000 0112 3456 7890 189",
+    "name": "Jeanne Martin",
+    "bare_name": "Ksenia Wołowska",
+    "secret_metadata": "tracking-cookie-4242",
+}
+
+
+ENQUIRY_ID = "370c8fd672b84c62adc8fae9dbda44b2"   # the desk's own id (a uuid hex): kept as is
+
+
+def _conversation_with_pii(sender_id: str) -> DialogueStateTracker:
+    domain = Domain.from_yaml(
+        """
+version: "3.1"
+intents: [greet, inform]
+slots:
+  language: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  last_question_text: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  contact_email: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  escalation_question: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+  enquiry_id: {type: text, influence_conversation: false, mappings: [{type: custom}]}
+responses:
+  utter_greet: [{text: "Bonjour"}]
+"""
+    )
+    first = f"Je m'appelle {PII['name']}, NIR {PII['nir']}, tél {PII['phone']}, IBAN {PII['iban']}"
+    events = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        SlotSet("session_started_metadata", {"language": "fr", "cookie": PII["secret_metadata"]}),
+        SlotSet("enquiry_id", ENQUIRY_ID),
+        ActionExecuted("action_listen"),
+        UserUttered(first, {"name": "inform", "confidence": 0.9},
+                    metadata={"language": "fr", "channel": "web", "cookie": PII["secret_metadata"]}),
+        SlotSet("last_question_text", first),
+        BotUttered(f"Vous avez écrit : {first}"),
+        ActionExecuted("action_listen"),
+        UserUttered(f"J'ai parlé avec {PII['bare_name']} hier", {"name": "inform", "confidence": 0.9}),
+        UserUttered(PII["email"], {"name": "inform", "confidence": 0.9}),
+        SlotSet("contact_email", PII["email"]),
+        SlotSet("escalation_question", first),
+        ActionExecuted("action_listen"),
+    ]
+    return DialogueStateTracker.from_events(sender_id, events, domain.slots), domain
+
+
+def _stored_text(store: UrlSQLTrackerStore) -> str:
+    with store.engine.connect() as connection:
+        return "\n".join(row[0] for row in connection.execute(sa.text("SELECT data FROM events")))
+
+
+def _store_with_pii(url: str, sender_id: str):
+    store = UrlSQLTrackerStore(domain=DOMAIN, url=url)
+    tracker, domain = _conversation_with_pii(sender_id)
+    store.domain = domain
+    asyncio.run(store.save(tracker))
+    return store, tracker
+
+
+def test_db_tracker_store_keeps_nothing_raw_at_rest(database_url):
+    from db.retention import redact_new_events
+
+    store, tracker = _store_with_pii(database_url, "conv-pii")
+    # the patterns, before the save: everything but the name without a cue
+    assert json.dumps(PII["bare_name"])[1:-1] in _stored_text(store)
+    # then the NER pass (the action server runs it every few seconds)
+    last, changed = redact_new_events(0, url=database_url)
+    assert changed >= 1 and redact_new_events(last, url=database_url) == (last, 0)
+    stored = _stored_text(store)
+    for kind, value in PII.items():
+        assert value not in stored, kind
+        assert json.dumps(value)[1:-1] not in stored, kind   # as JSON escapes it ("Wo\\u0142owska")
+    for placeholder in ("[NIR]", "[PHONE]", "[IBAN]", "[PERSON]", "[EMAIL]"):
+        assert placeholder in stored
+    assert '"channel": "web"' in stored   # the metadata the desk uses is kept
+    # the conversation reads back, redacted
+    restored = asyncio.run(store.retrieve_full_tracker("conv-pii"))
+    assert restored.get_slot("contact_email") == "[EMAIL]"
+    assert restored.get_slot("enquiry_id") == ENQUIRY_ID
+    assert restored.get_slot("last_question_text").startswith("Je m'appelle [PERSON], NIR [NIR]")
+    assert len(restored.events) == len(tracker.events)
+    store.engine.dispose()
+
+
+def test_db_tracker_store_redaction_off_only_for_the_benchmark(sqlite_url, monkeypatch):
+    monkeypatch.setenv("PCN_TRACKER_REDACTION", "off")
+    store, _ = _store_with_pii(sqlite_url, "conv-raw")
+    assert PII["nir"] in _stored_text(store)   # the control of the side-by-side benchmark
+    store.engine.dispose()
+
+
+def test_db_tracker_store_writes_the_assistant_texts_once_redacted(sqlite_url):
+    """The assistant's texts repeat: their redaction is cached, and still applied."""
+    from core.privacy import _redact_ours
+
+    store, _ = _store_with_pii(sqlite_url, "conv-bot")
+    hits = _redact_ours.cache_info().hits
+    _store_with_pii(sqlite_url, "conv-bot-2")
+    assert _redact_ours.cache_info().hits > hits
+    assert json.dumps("Vous avez écrit : Je m'appelle [PERSON]")[1:-1] in _stored_text(store)
+    store.engine.dispose()

@@ -27,7 +27,7 @@ REDACTED = [
     ("mon nir 185057800608491 merci", "mon nir [NIR] merci"),
     ("NIR : 2.84.12.2A.004.012.84", "NIR : [NIR]"),
     ("numéro 1 85 05 78 006 084 36 (clé fausse)", "numéro [NUMBER] (clé fausse)"),
-    ("my French number is 1850578006084", "my French number is [NUMBER]"),
+    ("my French number is 1850578006084", "my French number is [NIR]"),   # key left out
     # PHONE
     ("Appelez-moi au 06 12 34 56 78 svp", "Appelez-moi au [PHONE] svp"),
     ("rappelez moi 0612345678", "rappelez moi [PHONE]"),
@@ -114,8 +114,10 @@ def test_findings_have_kinds_and_spans():
 def test_contains_identifier_uses_patterns_only():
     assert contains_identifier("mon numéro 06 12 34 56 78")
     assert contains_identifier("je m'appelle Paul")
-    # A bare name with no cue needs spaCy: redact finds it, the fast check does not.
-    text = "J'ai parlé avec Jean-Pierre Lefebvre hier"
+    # A known first name is enough for the patterns ("Jean-Pierre Lefebvre")…
+    assert contains_identifier("J'ai parlé avec Jean-Pierre Lefebvre hier")
+    # …a bare name with no cue and an unlisted first name needs spaCy.
+    text = "J'ai parlé avec Ksenia Wołowska hier"
     assert not contains_identifier(text)
     assert redact(text) == "J'ai parlé avec [PERSON] hier"
     assert redact(text, use_ner=False) == text
@@ -151,3 +153,34 @@ def test_english_ner_output_is_filtered():
 def test_name_after_healthcare_word_is_still_a_name():
     assert redact("J'ai appelé la CPAM et Jean-Pierre Lefebvre m'a répondu") == \
         "J'ai appelé la CPAM et [PERSON] m'a répondu"
+
+
+# ------------------------------------------------------------------ Rasa events at rest
+def test_redact_event_user_message_and_its_parse_data():
+    from core.privacy import redact_event
+
+    text = "Je m'appelle Jeanne Martin, NIR 185057800608491"
+    event = {"event": "user", "text": text, "timestamp": 1.0,
+             "parse_data": {"text": text, "intent": {"name": "inform"},
+                            "entities": [{"entity": "name", "value": "Jeanne Martin"}]},
+             "metadata": {"language": "fr", "channel": "web", "tracking": "cookie-123456789"}}
+    stored = redact_event(event)
+    assert stored["text"] == stored["parse_data"]["text"] == "Je m'appelle [PERSON], NIR [NIR]"
+    assert stored["parse_data"]["entities"][0]["value"] == "[PERSON]"
+    assert stored["metadata"] == {"language": "fr", "channel": "web"}
+    assert event["text"] == text   # the live event is not changed
+
+
+def test_redact_event_payloads_slots_and_bot_texts():
+    from core.privacy import redact_event
+
+    assert redact_event({"event": "user", "text": '/inform{"country": "BE"}'})["text"] == '/inform{"country": "BE"}'
+    forged = redact_event({"event": "user", "text": '/request_human{"note": "NIR 185057800608491"}'})
+    assert "185057800608491" not in forged["text"]
+    assert redact_event({"event": "slot", "name": "contact_email", "value": "a.b@example.org"})["value"] == "[EMAIL]"
+    assert redact_event({"event": "slot", "name": "enquiry_id", "value": "370c8fd672b84c62adc8fae9dbda44b2"})[
+        "value"] == "370c8fd672b84c62adc8fae9dbda44b2"
+    assert redact_event({"event": "slot", "name": "requested_slot", "value": "contact_email"})["value"] == "contact_email"
+    bot = redact_event({"event": "bot", "text": "Votre question : « mon tél 06 12 34 56 78 »",
+                        "data": {"buttons": [{"title": "Oui", "payload": "/affirm"}]}})
+    assert bot["text"] == "Votre question : « mon tél [PHONE] »" and bot["data"]["buttons"][0]["payload"] == "/affirm"

@@ -35,6 +35,10 @@ RECORDED = {
     "rasa.core.tracker_store:SQLTrackerStore._additional_events": "d22f99eb863acb07",
     "rasa.core.tracker_store:SQLTrackerStore.SQLEvent": "696a0661ef7643a9",
     "rasa.core.tracker_store:InMemoryTrackerStore": "e23fec38bdf682d9",
+    # ... and, since its events are stored redacted (privacy), writes them itself as SQLTrackerStore.save
+    # does, streams them through stream_events and overrides _stream_new_events
+    "rasa.core.tracker_store:TrackerStore.stream_events": "efd3615f5340218a",
+    "rasa.core.tracker_store:TrackerStore._stream_new_events": "a3990c70850759b8",
     "rasa.core.tracker_store:_load_from_module_name_in_endpoint_config": "ffd9d0b30fd73ea8",
     # bot/channels.py: LimitedRestInput overrides name / blueprint / from_credentials, streams through
     # stream_response and answers through CollectingOutputChannel and UserMessage
@@ -104,7 +108,8 @@ def test_every_sql_tracker_store_member_our_store_overrides_is_guarded():
 
     from bot.tracker_store import UrlSQLTrackerStore
 
-    guarded = recorded_members("rasa.core.tracker_store:SQLTrackerStore.") | {"__init__"}
+    guarded = (recorded_members("rasa.core.tracker_store:SQLTrackerStore.")
+               | recorded_members("rasa.core.tracker_store:TrackerStore.") | {"__init__"})
     missing = overridden(UrlSQLTrackerStore, SQLTrackerStore) - guarded
     assert not missing, f"bot/tracker_store.py overrides SQLTrackerStore.{missing}: record their hashes above"
 
