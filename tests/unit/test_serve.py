@@ -137,6 +137,9 @@ def test_every_unit_starts_a_real_command_and_no_service_unit_trains_or_migrates
         else:
             assert command[2] == "db" and command[3] in ("upgrade", "retention"), unit.name
             assert parser["Service"]["Type"] == "oneshot"
+            known = subprocess.run([sys.executable, "-m", "db", *command[3:], "--help"], cwd=REPO_ROOT,
+                                   capture_output=True, text=True, timeout=60)
+            assert known.returncode == 0, (unit.name, known.stderr)  # the data layer has this command
     assert services == set(serve.SERVICES)  # one unit per service
     timer = configparser.ConfigParser(interpolation=None)
     timer.read(UNITS / "pcn-retention.timer")
