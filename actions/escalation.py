@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Text
 
@@ -27,17 +26,12 @@ from rasa_sdk.types import DomainDict
 from actions import enquiry_log
 from core.content import load_answers
 from core.privacy import redact
+from core.smtp import valid_address as valid_email
 
 logger = logging.getLogger(__name__)
 
-# Deliberately simple: one @, a dot in the domain, no spaces, RFC 5321 length.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 MIN_QUESTION_CHARS = 10
 FORM_SLOTS = ("escalation_question", "contact_email", "contact_consent", "requested_slot")
-
-
-def valid_email(value: str) -> bool:
-    return len(value) <= 254 and bool(EMAIL.match(value))
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, Any]]:

@@ -77,6 +77,7 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
         "actions": [PY, "-m", "actions.server", "--host", env["PCN_ACTIONS_HOST"], "--port", actions_port],
         "rasa": rasa,
         "web": [PY, "-m", "bot.webserver", "--host", env["PCN_WEB_HOST"], "--port", web_port],
+        "mail": [PY, "-m", "mail"],  # SMTP receiver, IMAP polling, outbox (acknowledgements, replies)
         "dashboard": dashboard,
     }
 
@@ -84,7 +85,9 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
 def busy_ports(env: Dict[str, str]) -> List[str]:
     """Ports already taken (another desk still running?): said plainly before starting."""
     busy = []
-    for name in ("PCN_RASA_PORT", "PCN_ACTIONS_PORT", "PCN_WEB_PORT", "PCN_DASHBOARD_PORT"):
+    for name in ("PCN_RASA_PORT", "PCN_ACTIONS_PORT", "PCN_WEB_PORT", "PCN_DASHBOARD_PORT", "PCN_INBOUND_SMTP_PORT"):
+        if env.get(name, "0") in ("", "0"):  # the SMTP receiver may be off
+            continue
         with socket.socket() as probe:
             probe.settimeout(1)
             if probe.connect_ex(("127.0.0.1", int(env[name]))) == 0:  # something already listens there

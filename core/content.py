@@ -109,6 +109,11 @@ def load_countries_file() -> dict:
     return _read_yaml(content_dir() / "countries.yml")
 
 
+@lru_cache(maxsize=None)
+def load_reply_texts() -> dict:
+    """content/replies.yml: acknowledgement and default reply texts (FR/EN), by kind then language."""
+    return _read_yaml(content_dir() / "replies.yml")
+
 
 @lru_cache(maxsize=None)
 def load_privacy_terms() -> dict:

@@ -79,6 +79,9 @@ def main() -> None:
         "tickets": st.Page(str(PAGES_DIR / "tickets.py"), title=t("page_tickets", lg), icon="📨", url_path="tickets"),
         "bilan": st.Page(str(PAGES_DIR / "bilan.py"), title=t("page_bilan", lg), icon="📊", url_path="bilan"),
         "admin": st.Page(str(PAGES_DIR / "admin.py"), title=t("page_admin", lg), icon="👥", url_path="admin"),
+        "intake": st.Page(str(PAGES_DIR / "intake.py"), title=t("page_intake", lg), icon="☎", url_path="intake"),
+        "templates": st.Page(str(PAGES_DIR / "templates.py"), title=t("page_templates", lg), icon="✉",
+                             url_path="templates"),
     }
     pages = [defs[name] for name in auth.allowed_pages(user["role"])]
     nav = st.navigation(pages)

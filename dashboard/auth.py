@@ -33,9 +33,9 @@ from dashboard.i18n import t
 logger = logging.getLogger(__name__)
 
 ROLE_PAGES = {
-    "agent": ("tickets",),
-    "manager": ("bilan", "tickets"),
-    "admin": ("admin", "bilan", "tickets"),
+    "agent": ("tickets", "intake"),
+    "manager": ("bilan", "tickets", "templates"),
+    "admin": ("admin", "bilan", "tickets", "templates"),
 }
 COOKIE = "pcn_desk_session"
 _SALT = "pcn-desk-login"

@@ -1,7 +1,9 @@
 """Turning bilan figures into rows, shares and the bilan paragraph (FR/EN).
 
-One rounding rule everywhere: the largest-remainder method, so that every
-table of shares sums to exactly 100 (the 2015 bilan's origins summed to 98.2 %).
+One denominator everywhere — the requests of the period, unknowns included —
+and one rounding rule: the largest-remainder method, so that every table of
+shares sums to exactly 100 (the 2015 bilan's origins summed to 98.2 %). The
+paragraph quotes the tables' own shares.
 """
 from __future__ import annotations
 
@@ -9,15 +11,23 @@ import datetime as dt
 import math
 from decimal import ROUND_FLOOR, Decimal
 
+from core.content import localized
+from core.countries import country
 from dashboard.i18n import label, question_label, t, ui_labels
 
-# bilan dimension -> vocabulary of its codes
+# bilan dimension -> vocabulary of its codes (treatment: countries, named by content/countries.yml)
 DIMENSIONS = {
     "category": "categories",
     "profile": "profiles",
     "origin": "origin_groups",
     "outcome": "enquiry_outcomes",
+    "channel": "channels",
+    "treatment": None,
+    "satisfaction": "satisfaction",
 }
+# dimensions whose every request has a value: no "unknown" row
+_NO_UNKNOWN = ("outcome", "channel", "satisfaction")
+UNKNOWN_CODES = (None, "", "UNK", "UNKNOWN")
 
 
 def largest_remainder(counts: list[int], decimals: int = 1) -> list[float]:
@@ -41,10 +51,15 @@ def largest_remainder(counts: list[int], decimals: int = 1) -> list[float]:
     return [float(f * unit) for f in floors]
 
 
-def fmt_pct(value: float, lang: str, decimals: int = 1) -> str:
+def fmt_number(value: float, lang: str, decimals: int = 1) -> str:
     s = f"{value:.{decimals}f}"
+    return s.replace(".", ",") if lang == "fr" else s
+
+
+def fmt_pct(value: float, lang: str, decimals: int = 1) -> str:
+    s = fmt_number(value, lang, decimals)
     if lang == "fr":
-        return s.replace(".", ",") + "\u00a0%"
+        return s + "\u00a0%"
     return s + "%"
 
 
@@ -65,20 +80,74 @@ def fmt_duration(seconds: float | None, lang: str) -> str:
     return f"{days:.1f}".replace(".", "," if lang == "fr" else ".") + f" {unit}"
 
 
+def code_label(dim: str, code, lang: str) -> str:
+    if dim == "treatment":
+        if not code:
+            return t("unknown", lang)
+        try:
+            return f"{localized(country(code)['names'], lang)} ({code})"
+        except KeyError:
+            return str(code)
+    return label(DIMENSIONS[dim], code, lang)
+
+
 def breakdown_rows(bilan: dict, dim: str, lang: str = "fr", decimals: int = 1) -> list[dict]:
-    """[{code, label, count, share}] for a dimension, unknown last, shares sum to 100."""
-    rows = bilan[dim]
+    """[{code, label, count, share}] of a dimension, unknown last.
+
+    THE denominator rule, the same in every table and in the text: a share is
+    count ÷ the number of requests of the period (``bilan["total"]``), the
+    unknown row included, rounded by the largest remainder so that the rows
+    sum to exactly 100.
+    """
+    rows = [r for r in bilan[dim] if not (dim in _NO_UNKNOWN and r["code"] is None and r["count"] == 0)]
     shares = largest_remainder([r["count"] for r in rows], decimals)
-    vocab = DIMENSIONS[dim]
     return [
-        {"code": r["code"] if r["code"] is not None else "", "label": label(vocab, r["code"], lang),
+        {"code": r["code"] if r["code"] is not None else "", "label": code_label(dim, r["code"], lang),
          "count": r["count"], "share": s}
         for r, s in zip(rows, shares)
     ]
 
 
 def unknown_count(bilan: dict, dim: str) -> int:
-    return sum(r["count"] for r in bilan[dim] if r["code"] in (None, "UNK", "UNKNOWN"))
+    return sum(r["count"] for r in bilan[dim] if r["code"] in UNKNOWN_CODES)
+
+
+def excluded_rows(bilan: dict, lang: str = "fr") -> list[dict]:
+    """Sessions not counted as requests, by reason (counts only: they are outside the denominator)."""
+    return [{"code": r["code"], "label": label("exclusions", r["code"], lang), "count": r["count"]}
+            for r in bilan.get("excluded", [])]
+
+
+def excluded_total(bilan: dict) -> int:
+    return sum(r["count"] for r in bilan.get("excluded", []))
+
+
+def evolution(now: int, before: int, lang: str) -> str:
+    """(now − before) ÷ before, signed; "—" without a previous figure."""
+    if not before:
+        return "—"
+    value = 100.0 * (now - before) / before
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + fmt_pct(abs(value), lang)
+
+
+def comparison_rows(bilan: dict, lang: str = "fr") -> list[dict]:
+    """This period against the previous one of the same length: requests, by channel, escalated."""
+    prev = bilan.get("previous")
+    if not prev:
+        return []
+    rows = [{"label": t("total_enquiries", lang), "now": bilan["total"], "before": prev["total"]}]
+    for r in bilan["channel"]:
+        if r["code"] is None:
+            continue
+        before = prev["channel"].get(r["code"], 0)
+        if r["count"] or before:
+            rows.append({"label": label("channels", r["code"], lang), "now": r["count"], "before": before})
+    rows.append({"label": t("escalated", lang), "now": bilan["escalated"], "before": prev["escalated"]})
+    rows.append({"label": t("excluded_sessions", lang), "now": excluded_total(bilan), "before": prev["excluded"]})
+    for r in rows:
+        r["evolution"] = evolution(r["now"], r["before"], lang)
+    return rows
 
 
 def question_rows(bilan: dict, lang: str = "fr") -> list[dict]:
@@ -112,69 +181,51 @@ def _period_phrase(start: dt.date, end: dt.date, lang: str) -> str:
 
 
 def _parts(bilan: dict, dim: str, lang: str) -> str:
-    """'67 % portaient sur « … » ; 9 % sur « … »' (categories) or 'Label (x %) ; …'.
-
-    Shares among the known values (as in 2015); the paragraph states that
-    denominator and the unknown count next to it.
-    """
-    dec = 0 if dim == "category" else 1
-    known = [r for r in bilan[dim] if r["code"] not in (None, "UNK", "UNKNOWN")]
-    shares = largest_remainder([r["count"] for r in known], dec)
-    rows = [{"code": r["code"], "label": label(DIMENSIONS[dim], r["code"], lang), "count": r["count"], "share": s}
-            for r, s in zip(known, shares)]
+    """'Label (x %) ; …' with the table's own shares; the unknown row last, named as such."""
     sep = " ; " if lang == "fr" else "; "
     out = []
-    for r in rows:
-        if r["count"] == 0 or r["code"] in ("", "UNK", "UNKNOWN"):
+    for r in breakdown_rows(bilan, dim, lang):
+        if r["count"] == 0:
             continue
-        pct = fmt_pct(r["share"], lang, dec)
-        if dim == "category":
-            if lang == "fr":
-                verb = "portaient sur" if not out else "sur"
-                out.append(f"{pct} {verb} « {r['label']} »")
-            else:
-                verb = "concerned" if not out else "on"
-                out.append(f"{pct} {verb} “{r['label']}”")
-        else:
-            out.append(f"{r['label']} ({pct})")
+        name = t("unknown_lower", lang) if r["code"] in UNKNOWN_CODES else r["label"]
+        if dim == "category" and r["code"] not in UNKNOWN_CODES:
+            name = f"« {name} »" if lang == "fr" else f"“{name}”"
+        out.append(f"{name} ({fmt_pct(r['share'], lang)})")
     return sep.join(out)
 
 
 def paragraph(bilan: dict, lang: str = "fr") -> str:
-    """The bilan paragraph in the style of the 2015 press kit, with denominators."""
+    """The bilan paragraph in the style of the 2015 press kit; its shares are the tables' shares."""
     start, end = bilan["start"], bilan["end"]
     if isinstance(start, str):
         start, end = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
     n = bilan["total"]
     period = _period_phrase(start, end, lang)
+    skipped = excluded_total(bilan)
     if n == 0:
         return f"{period}, aucune demande n'a été enregistrée." if lang == "fr" else f"{period}, no enquiry was recorded."
-    esc = next((r["count"] for r in bilan["outcome"] if r["code"] == "escalated"), 0)
-    cat_unknown = unknown_count(bilan, "category")
-    prof_unknown = unknown_count(bilan, "profile")
-    orig_unknown = unknown_count(bilan, "origin")
+    esc = bilan["escalated"]
     if lang == "fr":
-        cats = _parts(bilan, "category", "fr")
-        text = (
-            f"{period}, {n} demandes individuelles ont été traitées : {cats}"
-            f" (parts des {n - cat_unknown} demandes de catégorie connue ; {cat_unknown} inconnue(s)). "
-            f"Profils des publics sollicitant le PCN : {_parts(bilan, 'profile', 'fr')} "
-            f"(sur {n - prof_unknown} profils connus ; {prof_unknown} inconnu(s)). "
-            f"Les demandes émanent des pays suivants : {_parts(bilan, 'origin', 'fr')} "
-            f"(sur {n - orig_unknown} origines connues ; {orig_unknown} inconnue(s)). "
-            f"{esc} demandes ({fmt_rate(esc, n, 'fr')}) ont été transmises à un agent du PCN."
+        return (
+            f"{period}, {n} demandes individuelles ont été traitées"
+            f" ({skipped} sessions sans question réelle — tests, sessions vides, essais — ne sont pas comptées). "
+            f"Canaux : {_parts(bilan, 'channel', 'fr')}. "
+            f"Les demandes portaient sur : {_parts(bilan, 'category', 'fr')}. "
+            f"Profils des publics sollicitant le PCN : {_parts(bilan, 'profile', 'fr')}. "
+            f"Les demandes émanent des pays suivants : {_parts(bilan, 'origin', 'fr')}. "
+            f"{esc} demandes ({fmt_rate(esc, n, 'fr')}) ont été transmises à un agent du PCN. "
+            f"Toutes les parts sont calculées sur les {n} demandes de la période, inconnues comprises."
         )
-    else:
-        text = (
-            f"{period}, {n} individual enquiries were handled: {_parts(bilan, 'category', 'en')}"
-            f" (shares of the {n - cat_unknown} enquiries with a known category; {cat_unknown} unknown). "
-            f"Profiles of the requesters: {_parts(bilan, 'profile', 'en')} "
-            f"(out of {n - prof_unknown} known profiles; {prof_unknown} unknown). "
-            f"The enquiries came from: {_parts(bilan, 'origin', 'en')} "
-            f"(out of {n - orig_unknown} known origins; {orig_unknown} unknown). "
-            f"{esc} enquiries ({fmt_rate(esc, n, 'en')}) were escalated to a PCN agent."
-        )
-    return text
+    return (
+        f"{period}, {n} individual enquiries were handled"
+        f" ({skipped} sessions without a real question — tests, empty sessions, tries — are not counted). "
+        f"Channels: {_parts(bilan, 'channel', 'en')}. "
+        f"The enquiries concerned: {_parts(bilan, 'category', 'en')}. "
+        f"Profiles of the requesters: {_parts(bilan, 'profile', 'en')}. "
+        f"The enquiries came from: {_parts(bilan, 'origin', 'en')}. "
+        f"{esc} enquiries ({fmt_rate(esc, n, 'en')}) were escalated to a PCN agent. "
+        f"Every share is out of the {n} enquiries of the period, unknowns included."
+    )
 
 
 def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

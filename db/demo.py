@@ -76,11 +76,17 @@ SAMPLE_TEXT = {
 }
 UNANSWERED = {
     "fr": ["quel temps fait-il à [LIEU] ?", "comment déclarer mes impôts", "ma pension de retraite n'est pas versée",
-           "je veux parler à [PERSONNE]", "détachement de travailleurs", "bonjour ?", "prix d'un billet d'avion",
+           "je veux parler à [PERSONNE]", "détachement de travailleurs", "prix d'un billet d'avion",
            "mon numéro est [NIR]"],
     "en": ["what's the weather in [PLACE]", "how do I file my taxes", "my pension has not been paid",
-           "posting of workers", "hello?", "cheap flights to Paris"],
+           "posting of workers", "cheap flights to Paris"],
 }
+# Sessions that are not requests (core/requests.py): shown apart in the bilan.
+GARBAGE = ["bonjour ?", "hello?", "test", "asdf", "<script>alert(1)</script>", "=1+1", "{{7*7}}"]
+EXCLUDED_SHARE = 0.15  # extra sessions per request: empty (greetings only) or garbage
+# Channels of the requests: mostly the chat, then e-mail and phone (the 2015 requests came by mail and phone).
+CHANNEL_SHARES = {"web": 70, "rest": 3, "email": 16, "phone": 8, "letter": 2, "walk_in": 1}
+AGENT_CHANNELS = ("phone", "letter", "walk_in")
 
 
 def _quota(rng: random.Random, n: int, shares: dict, p_unknown: float, unknown) -> list:
@@ -147,19 +153,20 @@ def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "
     """Yield (enquiry, questions, ticket or None) as column dicts, ids for enquiries only."""
     now = now or dt.datetime.now(UTC)
     cats = _quota(rng, n, CATEGORY_SHARES, P_UNKNOWN["category"], None)
+    channels = _quota(rng, n, CHANNEL_SHARES, 0, None)
     profiles = _quota(rng, n, PROFILE_SHARES, P_UNKNOWN["profile"], "UNK")
     groups = _quota(rng, n, ORIGIN_SHARES, P_UNKNOWN["origin"], "UNKNOWN")
     for i, day in enumerate(sorted(_days_weighted(rng, days, n))):
         started = min(_timestamp(rng, day), now - dt.timedelta(hours=2))  # never in the future
         lang = "fr" if rng.random() < 0.78 else "en"
         eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        profile, group, category = profiles[i], groups[i], cats[i]
+        profile, group, category, channel = profiles[i], groups[i], cats[i], channels[i]
         country = None
         if group != "UNKNOWN":
             codes, weights = COUNTRIES[group]
             country = rng.choices(codes, weights=weights)[0]
         categorised = category is not None
-        n_q = rng.choices([1, 2, 3], weights=[62, 28, 10])[0]
+        n_q = rng.choices([1, 2, 3], weights=[62, 28, 10])[0] if channel in ("web", "rest") else 1
         questions = []
         t = started + dt.timedelta(seconds=rng.randint(5, 60))
         fallback = 0
@@ -183,21 +190,30 @@ def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "
             t += dt.timedelta(seconds=rng.randint(20, 240))
         if not categorised and rng.random() < 0.25:
             escalate = True  # "I want a human" after failed fallbacks
-        escalate = escalate or escalate_all
+        escalate = escalate or escalate_all or channel == "email" or (channel in AGENT_CHANNELS and rng.random() < 0.15)
+        if channel in AGENT_CHANNELS or channel == "email":  # an agent answers: one question, no feedback
+            for q in questions:
+                q["outcome"] = "handoff_offered" if escalate else ("answered" if q["category"] else "out_of_scope")
+            fallback = 0
         if escalate:
             e_outcome = "escalated"
+        elif channel in AGENT_CHANNELS:
+            e_outcome = "answered_by_agent"
         elif any(q["outcome"] == "answered" for q in questions):
             e_outcome = "answered" if rng.random() > 0.06 else "abandoned"
         elif any(q["outcome"] == "not_understood" for q in questions):
             e_outcome = "not_understood"
         else:
             e_outcome = "out_of_scope"
+        chat = channel in ("web", "rest")
         enquiry = {"id": eid, "conversation_id": f"{prefix}-{eid[:12]}", "started_at": started,
-                   "ended_at": t + dt.timedelta(seconds=rng.randint(10, 120)), "channel": "web", "language": lang,
+                   "ended_at": t + dt.timedelta(seconds=rng.randint(10, 120)), "channel": channel, "language": lang,
                    "profile": profile, "origin_country": country, "origin_group": group,
                    "treatment_country": rng.choice([None, "ES", "BE", "DE", "IT", "PT"]) if lang == "fr" else rng.choice([None, "FR"]),
-                   "outcome": e_outcome, "feedback_helpful": rng.choice([None, None, True, True, True, False]),
-                   "user_turns": len(questions) + rng.randint(1, 3), "fallback_turns": fallback}
+                   "outcome": e_outcome,
+                   "feedback_helpful": rng.choice([None, None, True, True, True, False]) if chat else None,
+                   "user_turns": len(questions) + (rng.randint(1, 3) if chat else 0), "fallback_turns": fallback,
+                   "bilan_status": "request"}
         ticket = None
         if escalate:
             created = t + dt.timedelta(seconds=rng.randint(30, 300))
@@ -222,14 +238,36 @@ def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "
                     {"sender": "user", "text": q["text_redacted"], "at": q["asked_at"].isoformat()} for q in questions
                 ] + [{"sender": "bot", "text": "Je transmets votre demande à un agent du PCN." if lang == "fr"
                       else "I am passing your request to a PCN agent.", "at": created.isoformat()}],
-                "first_response_at": fr, "resolved_at": res,
+                "first_response_at": fr, "resolved_at": res, "channel": channel,
             }
+            if not chat:
+                ticket["transcript"] = []
             if status == "resolved" and (profile == "UNK" or country is None):
                 # resolving requires the fields: the agent completed them
                 ticket["profile"] = profile if profile != "UNK" else "IND"
                 if country is None:
                     ticket["origin_country"], ticket["origin_group"] = "FR", "FR"
         yield enquiry, questions, ticket
+    for _ in range(round(n * EXCLUDED_SHARE) if not escalate_all else 0):
+        yield _excluded_session(rng, rng.choice(days), prefix, now)
+
+
+def _excluded_session(rng: random.Random, day: dt.date, prefix: str, now: dt.datetime):
+    """A chat session the bilan does not count: nothing asked, or only garbage (core/requests.py)."""
+    started = min(_timestamp(rng, day), now - dt.timedelta(hours=2))
+    eid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    questions = []
+    if rng.random() < 0.5:
+        questions.append({"enquiry_id": eid, "asked_at": started + dt.timedelta(seconds=20),
+                          "text_redacted": rng.choice(GARBAGE), "intent": "nlu_fallback", "confidence": 0.2,
+                          "question_code": None, "category": None, "outcome": "not_understood"})
+    enquiry = {"id": eid, "conversation_id": f"{prefix}-{eid[:12]}", "started_at": started,
+               "ended_at": started + dt.timedelta(seconds=40), "channel": "web", "language": "fr",
+               "profile": "UNK", "origin_country": None, "origin_group": "UNKNOWN", "treatment_country": None,
+               "outcome": "not_understood" if questions else "abandoned", "feedback_helpful": None,
+               "user_turns": len(questions), "fallback_turns": len(questions),
+               "bilan_status": "garbage" if questions else "empty"}
+    return enquiry, questions, None
 
 
 def _reference(ticket_id: int, created: dt.datetime) -> str:

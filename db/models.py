@@ -105,6 +105,15 @@ class Enquiry(Base):
     fallback_turns = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
     # category of the first categorised question, kept by a trigger (migration 0002) for the bilan
     category = sa.Column(sa.String(1), nullable=True)
+    # "request": counted by the bilan; else why not (core/requests.py: test, spam, empty, garbage).
+    # A new session is "empty" until it holds a substantive question or a ticket.
+    bilan_status = sa.Column(sa.String(16), nullable=False, default="empty", server_default="empty")
+
+    __table_args__ = (
+        # the few sessions the bilan leaves out: its top-question tables anti-join them (bilan.py)
+        sa.Index("ix_enquiries_not_request", "id", postgresql_where=sa.text("bilan_status <> 'request'"),
+                 sqlite_where=sa.text("bilan_status <> 'request'")),
+    )
 
     questions = relationship(
         "EnquiryQuestion",
@@ -225,6 +234,7 @@ class Ticket(Base):
     )
     first_response_at = sa.Column(UTCDateTime, nullable=True)
     resolved_at = sa.Column(UTCDateTime, nullable=True)
+    channel = sa.Column(sa.String(16), nullable=False, default="web", server_default="web")  # vocabularies: channels
     # when its texts (question, transcript, messages) were cleared by retention or erasure
     purged_at = sa.Column(UTCDateTime, nullable=True)
 
@@ -250,7 +260,9 @@ class Ticket(Base):
 
 
 class TicketMessage(Base):
-    """A reply sent to the requester by e-mail, or an internal note."""
+    """A message of the ticket's thread: ``reply`` (agent → requester, by e-mail),
+    ``note`` (internal, never sent), ``inbound`` (requester → desk, by e-mail),
+    ``auto`` (an auto-reply or a bounce: shown, never answered, reopens nothing)."""
 
     __tablename__ = "ticket_messages"
 
@@ -259,11 +271,14 @@ class TicketMessage(Base):
         sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
     )
     created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
-    kind = sa.Column(sa.String(16), nullable=False)  # reply | note
-    author_id = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id"), nullable=False)
+    kind = sa.Column(sa.String(16), nullable=False)  # reply | note | inbound | auto
+    author_id = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id"), nullable=True)  # NULL: from the requester
     subject = sa.Column(sa.String(300), nullable=True)
     body = sa.Column(sa.Text, nullable=False, default="")
-    email_status = sa.Column(sa.String(16), nullable=True)  # sent | failed | NULL (notes)
+    # replies: pending (in the outbox, retried) | sent | failed (retries exhausted); NULL otherwise
+    email_status = sa.Column(sa.String(16), nullable=True)
+    mail_message_id = sa.Column(sa.String(255), nullable=True, index=True)  # RFC 5322 Message-ID (threading)
+    flags = sa.Column(sa.JSON, nullable=True)  # inbound: malformed, charset, oversized, attachments_refused…
 
     ticket = relationship("Ticket", back_populates="messages")
     author = relationship("DeskUser")
@@ -287,6 +302,85 @@ class TicketAudit(Base):
     user = relationship("DeskUser")
 
 
+class TicketAttachment(Base):
+    """A file received by e-mail, stored within limits; offered as a download, never rendered."""
+
+    __tablename__ = "ticket_attachments"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    ticket_id = sa.Column(
+        sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    message_id = sa.Column(
+        sa.Integer, sa.ForeignKey("ticket_messages.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    filename = sa.Column(sa.String(255), nullable=False)
+    content_type = sa.Column(sa.String(100), nullable=False)
+    size = sa.Column(sa.Integer, nullable=False)
+    sha256 = sa.Column(sa.String(64), nullable=False)
+    data = sa.Column(sa.LargeBinary, nullable=False)
+
+
+class MailOutbox(Base):
+    """An e-mail waiting to be sent (acknowledgement or agent reply), retried until sent.
+
+    Written in the same transaction as what it announces, so an SMTP outage
+    loses nothing; ``mail/outbox.py`` sends it.
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    ticket_id = sa.Column(sa.Integer, sa.ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True)
+    ticket_message_id = sa.Column(
+        sa.Integer, sa.ForeignKey("ticket_messages.id", ondelete="SET NULL"), nullable=True
+    )
+    kind = sa.Column(sa.String(16), nullable=False)  # ack | reply
+    # No address and no reply text here: both are read from the ticket and its message when sent
+    # (the contact e-mail has one home, and an erasure stops what is not sent yet).
+    language = sa.Column(sa.String(8), nullable=True)
+    subject = sa.Column(sa.String(300), nullable=True)  # ack: written when sent, from its template
+    body = sa.Column(sa.Text, nullable=True)  # ack only (reference and generic text)
+    message_id = sa.Column(sa.String(255), nullable=False, unique=True)
+    in_reply_to = sa.Column(sa.String(255), nullable=True)
+    status = sa.Column(sa.String(16), nullable=False, default="pending", server_default="pending")  # pending|sent|failed
+    attempts = sa.Column(sa.Integer, nullable=False, default=0, server_default="0")
+    next_attempt_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    last_error = sa.Column(sa.String(500), nullable=True)
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = sa.Column(UTCDateTime, nullable=True)
+
+
+class MailInbound(Base):
+    """Every mail received (SMTP or IMAP), once: what became of it. No body, no address."""
+
+    __tablename__ = "mail_inbound"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    received_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    source = sa.Column(sa.String(8), nullable=False)  # smtp | imap
+    message_key = sa.Column(sa.String(64), nullable=False, unique=True)  # sha256 of the Message-ID (or of the bytes)
+    size = sa.Column(sa.Integer, nullable=False)
+    disposition = sa.Column(sa.String(16), nullable=False)  # new_ticket | thread | auto | loop
+    flags = sa.Column(sa.JSON, nullable=True)
+    ticket_id = sa.Column(sa.Integer, sa.ForeignKey("tickets.id", ondelete="SET NULL"), nullable=True)
+
+
+class ReplyTemplate(Base):
+    """A canned reply in one language, for a question type (``code``) or for any (``GEN``);
+    ``ACK`` is the acknowledgement sent for every new ticket. Managers edit them."""
+
+    __tablename__ = "reply_templates"
+    __table_args__ = (sa.UniqueConstraint("code", "language", name="uq_reply_templates_code_language"),)
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    code = sa.Column(sa.String(8), nullable=False)
+    language = sa.Column(sa.String(8), nullable=False)
+    subject = sa.Column(sa.String(300), nullable=False, default="", server_default="")
+    body = sa.Column(sa.Text, nullable=False)
+    updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_by = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id", ondelete="SET NULL"), nullable=True)
 # ---------------------------------------------------------------- privacy
 
 
@@ -320,5 +414,9 @@ __all__ = [
     "Ticket",
     "TicketMessage",
     "TicketAudit",
+    "TicketAttachment",
+    "MailOutbox",
+    "MailInbound",
+    "ReplyTemplate",
     "PrivacyAudit",
 ]

@@ -33,7 +33,8 @@ import sqlalchemy as sa
 from sqlalchemy import and_, func, or_, select, update
 
 from core import settings
-from db.models import EnquiryQuestion, Enquiry, PrivacyAudit, Ticket, TicketAudit, TicketMessage, utcnow
+from db.models import (Enquiry, EnquiryQuestion, MailOutbox, PrivacyAudit, Ticket, TicketAttachment, TicketAudit,
+                       TicketMessage, utcnow)
 from db.session import session_scope
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,11 @@ def clear_ticket_texts(session, tickets, now: datetime, user_id: Optional[int], 
     if ids:
         session.execute(update(TicketMessage).where(TicketMessage.ticket_id.in_(ids))
                         .values(body="", subject=None).execution_options(synchronize_session=False))
+        # files received by mail, and e-mails not yet sent or already sent (address, text): gone too
+        session.execute(sa.delete(TicketAttachment).where(TicketAttachment.ticket_id.in_(ids))
+                        .execution_options(synchronize_session=False))
+        session.execute(sa.delete(MailOutbox).where(MailOutbox.ticket_id.in_(ids))
+                        .execution_options(synchronize_session=False))
         scrub_audit_errors(session, ids)
 
 

@@ -4,8 +4,8 @@
 #
 #   scripts/setup.sh            runtime packages (requirements.txt): `make run`, `make serve`
 #   scripts/setup.sh --dev      runtime + tests and lint (requirements-dev.txt): `make test`
-#   scripts/setup.sh --system   also Debian's chromium + chromium-driver (browser tests)
-#                               and nginx (the reverse proxy of the production test)
+#   scripts/setup.sh --system   also Debian's chromium + chromium-driver (browser tests),
+#                               dovecot-imapd (mail tests) and nginx (production test)
 #
 # Both requirement files are installed under ONE constraints.txt.
 set -euo pipefail
@@ -53,6 +53,8 @@ if [ "$system" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # the mail tests start a real IMAP server (Debian's Dovecot) on a loopback port of their own
+  command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "Installing Debian packages for the tests: ${missing[*]}…"
     if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

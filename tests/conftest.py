@@ -44,6 +44,7 @@ PG_ADMIN_CANDIDATES = (
 
 
 DATA_DIR = REPO_ROOT / "data"
+pytest_plugins = ("tests.mailservers",)  # the real SMTP sink and Dovecot fixtures, for any test
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core import requests
 from core import vocabulary as vocabularies
 from core.countries import iso2_code
 from db.models import Enquiry, EnquiryQuestion, Ticket, utcnow
@@ -57,14 +58,19 @@ def compute_outcome(question_outcomes: Iterable[str], escalated: bool) -> str:
 
 
 def _recompute(session: Session, enquiry: Enquiry) -> str:
-    escalated = enquiry.outcome == "escalated" or (
+    """Outcome and bilan status (request or excluded, core/requests.py) from the questions and tickets."""
+    has_ticket = (
         session.execute(select(Ticket.id).where(Ticket.enquiry_id == enquiry.id).limit(1)).first()
         is not None
     )
-    outcomes = session.scalars(
-        select(EnquiryQuestion.outcome).where(EnquiryQuestion.enquiry_id == enquiry.id)
+    rows = session.execute(
+        select(EnquiryQuestion.outcome, EnquiryQuestion.text_redacted, EnquiryQuestion.question_code)
+        .where(EnquiryQuestion.enquiry_id == enquiry.id)
     ).all()
-    enquiry.outcome = compute_outcome(outcomes, escalated)
+    enquiry.outcome = compute_outcome((r[0] for r in rows), enquiry.outcome == "escalated" or has_ticket)
+    enquiry.bilan_status = requests.classify(
+        channel=enquiry.channel, conversation_id=enquiry.conversation_id, has_ticket=has_ticket,
+        questions=((r[1], r[2] is not None) for r in rows), current=enquiry.bilan_status)
     return enquiry.outcome
 
 
@@ -91,6 +97,8 @@ def start_enquiry(
                     profile="UNK",
                     origin_group="UNKNOWN",
                     outcome="abandoned",
+                    bilan_status=requests.classify(channel=channel, conversation_id=conversation_id,
+                                                   has_ticket=False, questions=()),
                 )
             )
     except IntegrityError:
@@ -196,13 +204,18 @@ def mark_escalated(enquiry_id: str, session: Optional[Session] = None) -> None:
     if session is not None:
         enquiry = session.get(Enquiry, enquiry_id)
         if enquiry is not None:
-            enquiry.outcome = "escalated"
-            enquiry.ended_at = enquiry.ended_at or utcnow()
+            _escalate(enquiry)
         return
     with session_scope() as own:
-        enquiry = _get(own, enquiry_id)
-        enquiry.outcome = "escalated"
-        enquiry.ended_at = enquiry.ended_at or utcnow()
+        _escalate(_get(own, enquiry_id))
+
+
+def _escalate(enquiry: Enquiry) -> None:
+    enquiry.outcome = "escalated"
+    enquiry.ended_at = enquiry.ended_at or utcnow()
+    enquiry.bilan_status = requests.classify(  # a ticket makes it a request, unless test or spam
+        channel=enquiry.channel, conversation_id=enquiry.conversation_id, has_ticket=True, questions=(),
+        current=enquiry.bilan_status)
 
 
 def get_enquiry(enquiry_id: str) -> Optional[Enquiry]:

@@ -1,4 +1,7 @@
-"""Tickets: escalations created by the assistant's escalation form.
+"""Tickets: escalations from the assistant's escalation form, e-mails and agents' entries.
+
+Every new ticket with a contact address gets an acknowledgement e-mail with
+its reference, queued in the outbox in the same transaction (db/repositories/outbox.py).
 
 ``create_ticket(draft)`` is idempotent on ``draft.idempotency_key``: a retry,
 a double click or a replay from the spool returns the ticket already stored
@@ -25,6 +28,7 @@ from core import vocabulary as vocabularies
 from core.countries import iso2_code
 from db.models import Enquiry, Ticket, TicketAudit, utcnow
 from db.repositories.enquiries import mark_escalated
+from db.repositories.outbox import enqueue_ack
 from db.session import session_scope
 
 REFERENCE_PREFIX = "PCN"
@@ -81,6 +85,10 @@ class TicketDraft:
     consent_at: Optional[datetime] = None
     transcript: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
     created_at: datetime = dataclasses.field(default_factory=utcnow)
+    channel: str = "web"           # content/vocabularies.yml: channels
+    source: str = "assistant"      # who opened it (audit): assistant | mail | agent
+    acknowledge: bool = True       # e-mail the requester its reference (outbox; never for auto-replies)
+    ack_in_reply_to: Optional[str] = None  # Message-ID the acknowledgement answers (a mail)
 
     def to_dict(self) -> Dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -106,6 +114,7 @@ def _validate(draft: TicketDraft) -> None:
         raise ValueError("idempotency_key must be 1..128 characters")
     vocabularies.check("categories", draft.category)
     vocabularies.check("profiles", draft.profile)
+    vocabularies.check("channels", draft.channel, allow_none=False)
     if draft.origin_group is not None and draft.origin_group not in vocabularies.GROUPS:
         raise ValueError(f"unknown origin_group {draft.origin_group!r}")
 
@@ -155,6 +164,7 @@ def create_ticket(draft: TicketDraft) -> Ticket:
                 contact_email=draft.contact_email,
                 consent_at=draft.consent_at,
                 transcript=list(draft.transcript or []),
+                channel=draft.channel,
             )
             session.add(ticket)
             session.flush()  # assigns ticket.id; raises IntegrityError on a duplicate key
@@ -165,11 +175,13 @@ def create_ticket(draft: TicketDraft) -> Ticket:
                     at=utcnow(),
                     user_id=None,
                     action="created",
-                    detail={"source": "assistant", "enquiry_id": enquiry_id},
+                    detail={"source": draft.source, "channel": draft.channel, "enquiry_id": enquiry_id},
                 )
             )
             if enquiry_id is not None:
                 mark_escalated(enquiry_id, session=session)
+            if draft.acknowledge:
+                enqueue_ack(session, ticket, draft.ack_in_reply_to)
         return ticket
     except IntegrityError:
         # Lost a race with an identical submission: return the winner's ticket.

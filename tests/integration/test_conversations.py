@@ -217,3 +217,20 @@ def test_two_stage_fallback_clarifies_then_offers_an_agent_in_english(desk):
     assert "not sure I understood" in texts(first)
     second = desk.send(sender, "/nlu_fallback", "en")
     assert "PCN agent" in texts(second) and "/request_human" in payloads(second)
+
+
+def test_only_sessions_with_a_real_question_count_as_bilan_requests(desk):
+    """Issue 11/12: garbage, greetings-only and test sessions are not requests (core/requests.py)."""
+    junk, hello, real = ("web-" + uuid.uuid4().hex[:12] for _ in range(3))
+    probe = new_sender()  # "test-…": test traffic, whatever it asks
+    desk.send(junk, "<script>alert(1)</script>", "fr")
+    desk.send(hello, "bonjour", "fr")
+    desk.send(probe, "Comment me faire rembourser des soins payés en Espagne ?", "fr")
+    desk.send(real, "Comment me faire rembourser des soins payés en Espagne ?", "fr")
+    # one writer applies the log in order: once the last session shows up, the others are written
+    rows = wait_rows(desk, "SELECT conversation_id, bilan_status FROM enquiries WHERE conversation_id IN "
+                           "(:a, :b, :c, :d)", {"a": junk, "b": hello, "c": probe, "d": real},
+                     lambda rows: any(r["conversation_id"] == real and r["bilan_status"] == "request" for r in rows))
+    status = {r["conversation_id"]: r["bilan_status"] for r in rows}
+    assert status[real] == "request" and status[probe] == "test"
+    assert status[junk] in ("garbage", "empty") and status[hello] == "empty"

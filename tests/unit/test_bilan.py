@@ -17,9 +17,10 @@ def at(y, m, d, h=10):
     return dt.datetime(y, m, d, h, tzinfo=UTC)
 
 
-def _enquiry(s, eid, started, profile, country, group, outcome, turns, fallback, questions):
+def _enquiry(s, eid, started, profile, country, group, outcome, turns, fallback, questions, status="request"):
     s.add(Enquiry(id=eid, conversation_id="c-" + eid, started_at=started, language="fr", profile=profile,
-                  origin_country=country, origin_group=group, outcome=outcome, user_turns=turns, fallback_turns=fallback))
+                  origin_country=country, origin_group=group, outcome=outcome, user_turns=turns, fallback_turns=fallback,
+                  bilan_status=status))
     s.flush()
     for k, (cat, code, outcome_q, text) in enumerate(questions):
         s.add(EnquiryQuestion(enquiry_id=eid, asked_at=started + dt.timedelta(minutes=k + 1), text_redacted=text,

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.repositories import users
-from tests.waiting import wait_until
 
 APP = "dashboard/app.py"
 PW = "correct horse battery"
@@ -94,29 +94,31 @@ def test_agent_console_queue_ticket_and_no_admin(desk_db):
     assert any("Appeler la CPAM" in x.value for x in at.text)
 
 
-def test_agent_replies_by_email_through_smtp(desk_db, monkeypatch):
-    from tests.unit.test_dashboard_smtp import Capture, _free_port
-    from aiosmtpd.controller import Controller
-    import email
+def test_agent_replies_by_email_through_smtp(desk_db, smtp_sink):
+    at = login("alice")
+    at.button(key="open_btn").click().run()
+    reference = titles(at)[0].split()[-1]
+    assert any("127.0.0.1" in i.value for i in at.info)  # where mail goes, shown before writing
+    at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
+    at.button(key="FormSubmitter:reply-Envoyer").click().run()
+    assert not at.exception
+    assert any("Réponse envoyée" in s.value for s in at.success), [e.value for e in at.error]
+    msg = email.message_from_bytes(smtp_sink.wait_for(1)[-1][2])
+    assert reference in msg["Subject"]
 
-    handler, port = Capture(), _free_port()
-    ctl = Controller(handler, hostname="127.0.0.1", port=port)
-    ctl.start()
-    monkeypatch.setenv("PCN_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("PCN_SMTP_PORT", str(port))
-    try:
-        at = login("alice")
-        at.button(key="open_btn").click().run()
-        reference = titles(at)[0].split()[-1]
-        at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
-        at.button(key="FormSubmitter:reply-Envoyer").click().run()
-        assert not at.exception
-        assert any("Réponse envoyée" in s.value for s in at.success), [e.value for e in at.error]
-        wait_until(lambda: handler.messages, 2, "the e-mail at the SMTP server", interval=0.05)
-        msg = email.message_from_bytes(handler.messages[0][2])
-        assert reference in msg["Subject"]
-    finally:
-        ctl.stop()
+
+def test_reply_without_smtp_says_so_before_writing_and_keeps_the_reply(desk_db, monkeypatch):
+    monkeypatch.delenv("PCN_SMTP_HOST", raising=False)
+    at = login("alice")
+    at.button(key="open_btn").click().run()
+    assert any("PCN_SMTP_HOST" in w.value and "file d'envoi" in w.value for w in at.warning)
+    at.text_area(key="reply_body").input("Bonjour, voici la réponse.")
+    at.button(key="FormSubmitter:reply-Envoyer").click().run()
+    assert not at.exception
+    kept = [e.value for e in at.error]
+    assert any("gardée dans la file d'envoi" in e and "PCN_SMTP_HOST" in e for e in kept), kept
+    assert any(b.key and b.key.startswith("retry_") for b in at.button)  # send again, by hand
+    assert any("Bonjour, voici la réponse." in x.value for x in at.text)
 
 
 def test_manager_reads_bilan_and_tickets_but_cannot_reply(desk_db):
@@ -167,3 +169,116 @@ def test_demo_accounts_have_random_passwords_shown_once(desk_db, monkeypatch, ca
     at = login("demo-agent", "demo-agent-pcn")                                  # the old published password
     assert "File des tickets" not in titles(at)
     assert not any("demo-admin" in i.value for i in _app().run().info)  # the login page names no account
+
+
+def test_agent_records_a_phone_call_and_opens_a_ticket(desk_db):
+    from sqlalchemy import select
+
+    from db.models import Enquiry, EnquiryQuestion
+    from db.session import session_scope
+
+    at = login("alice")
+    at.switch_page("app_pages/intake.py").run()
+    assert "Enregistrer une demande (téléphone, courrier, accueil)" in titles(at)
+    assert any("numéro de sécurité sociale" in w.value for w in at.warning)  # the form warns before the note
+    # a call: the defaults (phone, today, French) plus four choices and a note
+    at.selectbox(key="in_type").set_value("B2")
+    at.selectbox(key="in_profile").set_value("IND")
+    at.selectbox(key="in_origin").set_value("BE")
+    at.selectbox(key="in_treatment").set_value("FR")
+    at.radio(key="in_outcome").set_value("escalated")
+    at.text_area(key="in_note").input("Demande le S2, rappeler M. Dupont au 06 12 34 56 78")
+    at.text_input(key="in_email").input("caller@example.org")
+    at.button(key="FormSubmitter:intake-Enregistrer la demande").click().run()
+    assert not at.exception
+    done = [s.value for s in at.success]
+    assert any("ticket PCN-" in s for s in done), [e.value for e in at.error]
+    reference = done[0].split("ticket ")[1].split()[0]
+    with session_scope() as s:
+        enquiry = s.scalar(select(Enquiry).where(Enquiry.conversation_id.like("phone-%")))  # not a demo one
+        note = s.scalar(select(EnquiryQuestion.text_redacted).where(EnquiryQuestion.enquiry_id == enquiry.id))
+        assert (enquiry.bilan_status, enquiry.outcome, enquiry.category, enquiry.profile) == ("request", "escalated",
+                                                                                               "b", "IND")
+        assert (enquiry.origin_country, enquiry.treatment_country) == ("BE", "FR")
+    assert "06 12" not in note and "[PHONE]" in note  # redacted anyway
+    at.button(key="open_created").click().run()
+    assert titles(at)[0] == f"Ticket {reference}"
+
+
+def test_a_ticket_has_its_own_url(desk_db):
+    from db.repositories import desk
+
+    reference = desk.list_tickets(desk.QueueFilter(statuses=["new"]))[0]["reference"]
+    at = login("alice")
+    at.query_params["ticket"] = reference
+    at.run()
+    assert titles(at)[0] == f"Ticket {reference}"
+    assert at.query_params["ticket"] == [reference] or at.query_params["ticket"] == reference
+    at.button(key="back").click().run()
+    assert "File des tickets" in titles(at) and "ticket" not in at.query_params
+
+
+def test_canned_reply_fills_the_form_and_managers_edit_templates(desk_db):
+    from db.repositories import desk, templates
+
+    at = login("maud")
+    at.switch_page("app_pages/templates.py").run()
+    assert "Modèles de réponse (FR/EN)" in titles(at)
+    at.selectbox(key="tpl_code").set_value("GEN").run()
+    body_key = "tpl_body_GEN_fr"
+    at.text_area(key=body_key).input("Bonjour,\n\nRéponse type du PCN pour {reference}.\n")
+    at.button(key="FormSubmitter:tpl_GEN_fr-Enregistrer").click().run()
+    assert any("Enregistré" in s.value for s in at.success)
+    assert templates.get("GEN", "fr")["edited"]
+
+    ticket = desk.list_tickets(desk.QueueFilter(statuses=["new"], languages=["fr"]))[0]
+    agent = login("alice")
+    agent.query_params["ticket"] = ticket["reference"]
+    agent.run()
+    agent.selectbox(key="reply_template").set_value("GEN").run()
+    assert agent.text_area(key="reply_body").value == f"Bonjour,\n\nRéponse type du PCN pour {ticket['reference']}.\n"
+
+
+def test_resolving_without_a_delivered_reply_asks_for_confirmation(desk_db):
+    from db.repositories import desk
+
+    ticket = desk.list_tickets(desk.QueueFilter(statuses=["new"]))[0]
+    at = login("alice")
+    at.query_params["ticket"] = ticket["reference"]
+    at.run()
+    at.selectbox(key="fld_category").set_value("b")
+    at.selectbox(key="fld_profile").set_value("IND")
+    at.selectbox(key="fld_country").set_value("FR")
+    at.button(key="FormSubmitter:fields-Enregistrer").click().run()
+    at.selectbox(key="status_to").set_value("resolved").run()
+    at.button(key="status_btn").click().run()
+    assert any("Aucune réponse n'a été remise" in e.value for e in at.error)
+    assert desk.get_ticket(ticket["id"], None, record_view=False)["status"] != "resolved"
+    at.checkbox(key="confirm_undelivered").check()
+    at.button(key="status_btn").click().run()
+    assert desk.get_ticket(ticket["id"], None, record_view=False)["status"] == "resolved"
+
+
+def test_mail_ticket_shows_its_thread_and_offers_attachments_as_downloads_only(desk_db, monkeypatch):
+    from email.message import EmailMessage
+
+    from mail import classify
+    from mail.ingest import ingest
+
+    monkeypatch.setattr(classify, "suggest", lambda text, model=None: classify.Suggestion())  # no model needed here
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"], msg["Message-ID"] = "jane@example.org", "pcn@x", "Facture", "<f1@x>"
+    msg.set_content("Bonjour, voici ma facture de soins en Italie. ![x](https://attacker.example/p.png)")
+    msg.add_attachment(b"%PDF-1.4\n% facture\n", maintype="application", subtype="pdf", filename="facture.pdf")
+    msg.add_attachment(b"MZ\x90", maintype="application", subtype="octet-stream", filename="virus.exe")
+    reference = ingest(bytes(msg), "smtp").reference
+    at = login("alice")
+    at.query_params["ticket"] = reference
+    at.run()
+    assert not at.exception
+    downloads = at.get("download_button")
+    assert len(downloads) == 1 and "facture.pdf" in downloads[0].proto.label
+    assert any("virus.exe (type)" in w.value for w in at.warning)  # listed, not stored
+    assert any("attacker.example" in x.value for x in at.text)  # the mail, as plain text
+    assert not any("attacker.example" in m.value for m in at.markdown)
+    assert not at.get("imgs") and not at.get("image")  # nothing the requester sent is rendered

@@ -28,47 +28,67 @@ def bilan(tmp_path_factory):
     return b
 
 
-def test_csv_opens_and_shares_sum_to_100(bilan):
-    rows = list(csv.DictReader(io.StringIO(exports.to_csv(bilan, "fr").decode("utf-8-sig"))))
+def test_csv_opens_in_french_excel_and_shares_sum_to_100(bilan):
+    raw = exports.to_csv(bilan, "fr")
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the accents
+    text = raw.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header, body = rows[0], rows[1:]
+    assert header == ["Rubrique", "Code", "Libellé", "Nombre", "Dénominateur", "Part (%)"]
+    assert all(len(r) == 6 for r in body)  # one field per column, never one long column
     sums, counts = defaultdict(float), defaultdict(int)
-    for r in rows:
-        if r["share_pct"] != "":
-            sums[r["section"]] += float(r["share_pct"])
-            counts[r["section"]] += int(r["count"])
-            assert int(r["denominator"]) == 274
-    assert set(sums) == {"category", "profile", "origin", "outcome"}
+    for section, _code, _label, count, den, share in body:
+        if share:
+            assert "." not in share and den == "274"  # decimal comma
+            sums[section] += float(share.replace(",", "."))
+            counts[section] += int(count)
+    assert set(sums) == {"Par catégorie", "Par profil", "Par origine", "Par canal", "Par pays de soins",
+                         "Satisfaction (« Cette réponse vous a-t-elle été utile ? »)", "Par issue"}
     for sec in sums:
         assert round(sums[sec], 6) == 100.0 and counts[sec] == 274
-    summary = {r["code"]: r["count"] for r in rows if r["section"] == "summary"}
-    assert summary["enquiries"] == "274" and summary["period_start"] == "2026-04-01"
-    assert any(r["section"] == "origin" and r["label"] == "Inconnu" for r in rows)
+    summary = {r[2]: r[3] for r in body if r[0] == "Résumé"}
+    assert summary["Demandes"] == "274" and summary["Début de période"] == "2026-04-01"
+    assert "," in summary["Taux d'escalade (%)"] and summary["Sessions non comptées"] == str(
+        sum(r["count"] for r in bilan["excluded"]))
+    assert any(r[0] == "Par origine" and r[2] == "Inconnu" for r in body)
+    english = list(csv.reader(io.StringIO(exports.to_csv(bilan, "en").decode("utf-8-sig"))))
+    assert english[0][2] == "Label" and any(r[2] == "Enquiries" for r in english)
 
 
-def test_xlsx_opens_and_shares_sum_to_100(bilan):
+def test_xlsx_is_labelled_and_shares_sum_to_100(bilan):
     wb = load_workbook(io.BytesIO(exports.to_xlsx(bilan, "en")))
-    assert {"summary", "category", "profile", "origin", "outcome", "monthly", "question_types", "unanswered"} <= set(wb.sheetnames)
-    for sec in ("category", "profile", "origin", "outcome"):
+    assert {"Summary", "By category", "By profile", "By origin", "By channel", "By country of treatment",
+            "Sessions not counted", "Monthly trend", "Previous period"} <= set(wb.sheetnames)
+    assert [c.value for c in wb["By category"][1]] == ["Code", "Label", "Count", "Denominator", "Share (%)"]
+    for sec in ("By category", "By profile", "By origin", "By outcome", "By channel", "By country of treatment"):
         values = list(wb[sec].iter_rows(min_row=2, values_only=True))
         body, total = values[:-1], values[-1]
         assert round(sum(r[4] for r in body), 6) == 100
-        assert total[2] == 274 and total[4] == 100
-    monthly = list(wb["monthly"].iter_rows(min_row=2, values_only=True))
+        assert total[1] == "Total" and total[2] == 274 and total[4] == 100
+        assert wb[sec]["E2"].number_format == "0.0"
+    monthly = list(wb["Monthly trend"].iter_rows(min_row=2, values_only=True))
     assert [m[0] for m in monthly] == [f"2026-{m:02d}" for m in range(4, 11)]
     assert sum(m[1] for m in monthly) == 274
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True) if r and r[0]}
+    assert summary["Enquiries"] == 274 and summary["Escalation rate (%)"] == round(100 * bilan["escalation_rate"], 1)
 
 
-def test_html_report_is_printable_and_self_contained(bilan):
+def test_html_report_is_printable_self_contained_and_accessible(bilan):
     page = exports.to_html(bilan, "fr")
     assert page.startswith("<!DOCTYPE html>") and "@media print" in page
-    assert page.count("<svg") >= 5  # four breakdowns + trend (+ question types)
+    assert page.count("<svg") >= 7  # seven breakdowns + trend (+ question types)
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']https?://", page)  # no CDN
     import html as _html
 
-    assert "D'avril à fin octobre 2026, 274 demandes individuelles" in _html.unescape(page)
+    text = _html.unescape(page)
+    assert "D'avril à fin octobre 2026, 274 demandes individuelles" in text
     assert "From April to the end of October 2026" in page
     # every table of shares in the report ends with a 100 % total row
-    assert page.count("<td>Total</td>") == 4
-    assert page.count("100,0\u00a0%") >= 4
+    assert page.count("<td>Total</td>") == 7
+    assert page.count("100,0\u00a0%") >= 7
+    # accessibility: every chart is named, no empty table header, one main landmark
+    assert page.count('role="img" aria-label="') == page.count("<svg")
+    assert "<th></th>" not in page and page.count("<main>") == 1
     import html.parser
 
     html.parser.HTMLParser().feed(page)  # parses

@@ -52,7 +52,11 @@ def test_lifecycle_claim_fields_resolve_reopen(people):
     changes = desk.update_fields(t.id, a, profile="IND", origin_country="be")
     assert changes["origin_group"] == ["UNKNOWN", "UK_BE_DE_ES_PL"]
     desk.set_status(t.id, "waiting", a)
-    desk.set_status(t.id, "resolved", a)
+    # no reply ever reached the requester: resolving asks for a confirmation
+    with pytest.raises(desk.DeskError) as refused:
+        desk.set_status(t.id, "resolved", a)
+    assert refused.value.code == "undelivered"
+    desk.set_status(t.id, "resolved", a, confirm_undelivered=True)
     got = desk.get_ticket(t.id, a)
     assert got["status"] == "resolved" and got["resolved_at"] is not None
     with pytest.raises(desk.DeskError, match="not allowed"):
@@ -85,7 +89,7 @@ def test_assign_notes_and_roles(people):
         with pytest.raises(desk.DeskPermissionError):
             desk.add_note(t.id, uid, "x")
         with pytest.raises(desk.DeskPermissionError):
-            desk.send_reply(t.id, uid, "s", "body", lambda *args: None)
+            desk.send_reply(t.id, uid, "s", "body", lambda mail: None)
     # reading is audited for everybody
     desk.get_ticket(t.id, m)
     audit = desk.get_ticket(t.id, None, record_view=False)["audit"]
@@ -96,20 +100,29 @@ def test_reply_stamps_first_response_once(people):
     a = people["agent"].id
     t = _ticket()
     sent = []
-    res = desk.send_reply(t.id, a, "Votre demande", "Bonjour", lambda to, s, b: sent.append((to, s, b)))
-    assert res["ok"] and sent[0][0] == "requester@example.org" and t.reference in sent[0][1]
+    res = desk.send_reply(t.id, a, "Votre demande", "Bonjour", sent.append)
+    assert res["ok"] and sent[0].to == "requester@example.org" and t.reference in sent[0].subject
     got = desk.get_ticket(t.id, a)
     first = got["first_response_at"]
     assert first is not None and got["status"] == "waiting" and got["assignee_id"] == a
 
-    def boom(*_):
+    def boom(mail):
         raise ConnectionRefusedError("smtp down")
 
     res = desk.send_reply(t.id, a, "", "Second", boom)
     assert not res["ok"] and "smtp down" in res["error"]
     got = desk.get_ticket(t.id, a)
     assert got["first_response_at"] == first
-    assert [m["email_status"] for m in got["messages"]] == ["sent", "failed"]
+    # the failed reply is kept in the outbox for a retry, and resolving then asks for a confirmation
+    assert [m["email_status"] for m in got["messages"]] == ["sent", "pending"]
+    assert got["messages"][1]["outbox_id"] == res["outbox_id"] and "smtp down" in got["messages"][1]["last_error"]
+    desk.update_fields(t.id, a, profile="IND", origin_country="FR")
+    with pytest.raises(desk.DeskError, match="confirm"):
+        desk.set_status(t.id, "resolved", a)
+    assert desk.retry_reply(res["outbox_id"], a, sent.append)["ok"]
+    assert sent[-1].body == "Second" and sent[-1].message_id.startswith("<")
+    assert [m["email_status"] for m in desk.get_ticket(t.id, a)["messages"]] == ["sent", "sent"]
+    desk.set_status(t.id, "resolved", a)  # delivered: no confirmation needed
 
 
 def test_filters_search_and_counts(people):

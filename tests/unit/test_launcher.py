@@ -13,7 +13,8 @@ def test_embedded_defaults_use_sqlite_and_no_api_token(monkeypatch):
     env = environment()
     assert env["PCN_DATABASE_URL"].startswith("sqlite:///") and env["PCN_DATABASE_URL"].endswith("data/pcn.db")
     plan = processes(env)
-    assert set(plan) == {"actions", "rasa", "web", "dashboard"}
+    assert set(plan) == {"actions", "rasa", "web", "dashboard", "mail"}
+    assert plan["mail"][-2:] == ["-m", "mail"]
     assert "endpoints.yml" in plan["rasa"] and "--enable-api" not in plan["rasa"]
 
 

@@ -22,7 +22,7 @@ from core.settings import REPO_ROOT
 
 # the packages pyproject.toml declares (mail/ joins when it exists)
 CODE_PACKAGES = ["core", "bot", "bot.nlu", "actions", "db", "db.repositories", "db.migrations",
-                 "dashboard", "dashboard.app_pages"]
+                 "dashboard", "dashboard.app_pages", "mail"]
 # what the build needs from the repository; the rest (tests, bench, nlu_data, .venv…) stays out
 SOURCES = ["pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt", "core", "bot", "actions",
            "db", "dashboard", "content", "web", "domain", "domain.yml", "mail"]

@@ -1,0 +1,232 @@
+"""Reading a received mail, whatever state it is in: text, attachments, flags, auto-replies.
+
+Nothing here raises on a bad mail: a malformed structure, an unknown charset,
+an HTML-only body or an oversized message gives text as good as can be had
+and a flag saying so (the ticket shows it; the raw message is kept for the
+agent when the text had to be rebuilt).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import html.parser
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+from pathlib import PurePath
+from typing import Dict, List, Optional
+
+from core import settings
+from core.smtp import valid_address
+
+# What may be stored: documents people send with an enquiry (forms, invoices, letters, photos of them).
+ALLOWED_TYPES = {
+    ".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+    ".tif": "image/tiff", ".tiff": "image/tiff", ".txt": "text/plain", ".odt": "application/vnd.oasis.opendocument.text",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# The first bytes a file of that type must have (a renamed executable is refused).
+MAGIC = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",),
+         ".tif": (b"II*\x00", b"MM\x00*"), ".tiff": (b"II*\x00", b"MM\x00*"), ".odt": (b"PK",), ".docx": (b"PK",)}
+TEXT_MAX_CHARS = 20_000
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:auto(?:matic)?[ -]?reply|autoreply|out of (?:the )?office|absence|r[ée]ponse automatique|"
+    r"abwesenheit|automatische antwort|undeliver(?:able|ed)|delivery status notification|"
+    r"mail delivery (?:failed|failure)|non remis|returned mail)\b", re.I)
+_DAEMONS = ("mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply")
+
+
+@dataclasses.dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclasses.dataclass
+class ParsedMail:
+    message_key: str
+    size: int
+    message_id: Optional[str]
+    references: List[str]
+    from_addr: Optional[str]
+    subject: str
+    text: str
+    auto: Optional[str]
+    flags: Dict[str, object]
+    attachments: List[Attachment]
+
+
+class _TextOfHtml(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: List[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li", "tr"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    p = _TextOfHtml()
+    try:
+        p.feed(markup)
+        p.close()
+    except Exception:  # noqa: BLE001 - broken HTML: keep what was read
+        pass
+    text = html.unescape("".join(p.parts))
+    return re.sub(r"\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+
+
+def _decode(part: EmailMessage, flags: dict) -> str:
+    """The part's text; an unknown or wrong charset is decoded leniently and flagged."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeDecodeError, AssertionError, KeyError):
+        flags["charset"] = True
+        payload = part.get_payload(decode=True) or b""
+        try:
+            return payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return payload.decode("latin-1")
+
+
+def _header(msg: EmailMessage, name: str, flags: dict) -> str:
+    try:
+        value = msg.get(name)
+        return str(value) if value is not None else ""
+    except Exception:  # noqa: BLE001 - undecodable header
+        flags["malformed"] = True
+        raw = msg.get_all(name, failobj=[""])[0] if hasattr(msg, "get_all") else ""
+        return str(raw)
+
+
+def _safe_filename(name: Optional[str], index: int) -> str:
+    name = PurePath((name or "").replace("\\", "/")).name
+    name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", name).strip(" .")
+    return (name or f"piece-jointe-{index}")[:120]
+
+
+def auto_reason(msg: EmailMessage, from_addr: str, subject: str) -> Optional[str]:
+    """Why this mail must never be answered (RFC 3834 and common practice), or None."""
+    auto_submitted = (msg.get("Auto-Submitted") or "").strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto-submitted"
+    if (msg.get("Precedence") or "").strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+        return "precedence"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Auto-Reply", "X-Autogenerated", "X-AutoReply-From"):
+        if msg.get(header) is not None:
+            return "x-autoreply"
+    if msg.get("List-Id") or msg.get("List-Unsubscribe"):
+        return "mailing-list"
+    if msg.get_content_type() == "multipart/report" or (msg.get("Return-Path") or "").strip() == "<>":
+        return "bounce"
+    local = from_addr.split("@", 1)[0].lower()
+    if any(local.startswith(d) for d in _DAEMONS):
+        return "mailer-daemon"
+    if _AUTO_SUBJECT.search(subject or ""):
+        return "auto-subject"
+    own = (settings.get("PCN_SMTP_FROM") or "").lower()
+    if own and (from_addr.lower() == own or (msg.get("X-Loop") or "").strip().lower() == own):
+        return "loop"
+    return None
+
+
+def parse(raw: bytes) -> ParsedMail:
+    flags: Dict[str, object] = {}
+    size = len(raw)
+    max_bytes = int(settings.get("PCN_MAIL_MAX_BYTES"))
+    if size > max_bytes:
+        flags["oversized"] = True
+    try:
+        msg = message_from_bytes(raw, policy=policy.default)
+    except Exception:  # noqa: BLE001 - the parser itself gave up: keep the bytes as text
+        flags["malformed"] = True
+        text = raw.decode("utf-8", "replace")
+        return ParsedMail(hashlib.sha256(raw).hexdigest(), size, None, [], None, "", text[:TEXT_MAX_CHARS], None,
+                          flags, [])
+    if msg.defects or any(getattr(p, "defects", None) for p in msg.walk()):
+        flags["malformed"] = True
+
+    message_id = _header(msg, "Message-ID", flags).strip() or None
+    key_source = message_id.encode("utf-8", "replace") if message_id else raw
+    message_key = hashlib.sha256(key_source).hexdigest()
+    references = (_header(msg, "In-Reply-To", flags) + " " + _header(msg, "References", flags)).split()
+    subject = " ".join(_header(msg, "Subject", flags).split())
+    sender = parseaddr(_header(msg, "From", flags))[1]
+    reply_to = [a for _, a in getaddresses([_header(msg, "Reply-To", flags)]) if a]
+    from_addr = next((a for a in reply_to + [sender] if valid_address(a)), None)
+    auto = auto_reason(msg, sender or "", subject)
+
+    text = ""
+    try:
+        body = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:  # noqa: BLE001
+        body = None
+        flags["malformed"] = True
+    if body is not None:
+        text = _decode(body, flags)
+        if body.get_content_type() == "text/html":
+            text = html_to_text(text)
+            flags["html_only"] = True
+    elif not msg.is_multipart() and msg.get_content_maintype() == "text":
+        text = _decode(msg, flags)
+    text = text.replace("\r\n", "\n").strip()
+    if not text:
+        flags["no_text"] = True
+    if len(text) > TEXT_MAX_CHARS:
+        text, flags["truncated"] = text[:TEXT_MAX_CHARS], True
+
+    attachments, refused = _attachments(msg, oversized=bool(flags.get("oversized")))
+    if refused:
+        flags["attachments_refused"] = refused
+    return ParsedMail(message_key, size, message_id, references, from_addr, subject, text, auto, flags, attachments)
+
+
+def _attachments(msg: EmailMessage, *, oversized: bool) -> tuple[List[Attachment], List[str]]:
+    """Files within the limits (type checked by extension AND first bytes, size, count); others listed."""
+    max_bytes = int(settings.get("PCN_MAIL_ATTACHMENT_MAX_BYTES"))
+    max_count = int(settings.get("PCN_MAIL_ATTACHMENT_MAX_COUNT"))
+    kept: List[Attachment] = []
+    refused: List[str] = []
+    try:
+        parts = list(msg.iter_attachments()) if msg.is_multipart() else []
+    except Exception:  # noqa: BLE001
+        parts = []
+    for index, part in enumerate(parts, 1):
+        name = _safe_filename(part.get_filename(), index)
+        try:
+            data = part.get_payload(decode=True) or b""
+        except Exception:  # noqa: BLE001
+            data = b""
+        ext = PurePath(name).suffix.lower()
+        if part.get_content_type() == "message/rfc822" or ext not in ALLOWED_TYPES:
+            refused.append(f"{name} (type)")
+        elif oversized:
+            refused.append(f"{name} (message)")
+        elif len(data) > max_bytes:
+            refused.append(f"{name} (size)")
+        elif ext in MAGIC and not data.startswith(MAGIC[ext]):
+            refused.append(f"{name} (content)")
+        elif len(kept) >= max_count:
+            refused.append(f"{name} (count)")
+        else:
+            kept.append(Attachment(name, ALLOWED_TYPES[ext], data))
+    return kept, refused
