@@ -10,7 +10,7 @@ missing or the database is not at the code's migration head.
     python -m bot.serve --exec rasa          # one service in the foreground (systemd restarts it)
     python -m bot.serve --check              # the start-up checks only
 
-Services: actions, rasa, web, dashboard — the same commands as `make run`
+Services: actions, rasa, web, dashboard, mail — the same commands as `make run`
 (``bot.launcher.processes``). Several Rasa servers (one per host, or several
 ports on one host) share the database and the Redis lock store: set
 ``PCN_REDIS_HOST`` (``endpoints.production.yml``) and give each its
@@ -31,7 +31,7 @@ from typing import Dict, List, Optional
 from core import settings
 from core.settings import REPO_ROOT, environment
 
-SERVICES = ("actions", "rasa", "web", "dashboard")
+SERVICES = ("actions", "rasa", "web", "dashboard", "mail")
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 60.0
 HEALTHY_AFTER = 60.0  # a service that ran this long starts again from the first back-off
@@ -77,7 +77,7 @@ def check(services: List[str], env: Dict[str, str]) -> None:
     check_settings(services, env)
     if "rasa" in services:
         check_model(env)
-    if set(services) & {"rasa", "actions", "dashboard"}:
+    if set(services) & {"rasa", "actions", "dashboard", "mail"}:
         check_migrations(env)
 
 
