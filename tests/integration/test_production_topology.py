@@ -137,6 +137,9 @@ def test_two_rasa_servers_behind_nginx_share_conversations_and_survive_one_crash
         # its supervisor started it again, and it answers again
         wait_until(lambda: topology.supervisor_child("rasa1") != victim, 30, "the restart of the killed server")
         wait_until(lambda: _answers(victim_port), 300, "the restarted Rasa server")
+        # ... and nginx sends requests to it again (it skips a failed server for fail_timeout)
+        wait_until(lambda: _routed_to(topology, f"127.0.0.1:{victim_port}"), 60, "nginx to use the server again",
+                   interval=0.5)
         # a conversation whose turns all happened to land on one server goes on until it reaches the other
         lock = threading.Lock()
 
@@ -171,6 +174,12 @@ def test_two_rasa_servers_behind_nginx_share_conversations_and_survive_one_crash
         reference = next(t.reference for t in tickets if t.conversation_id == conversation.sender)
         assert reference in conversation.replies[-1] or any(reference in r for r in conversation.replies)
     assert "rasa exited with -9; restarting in 1 s" in (topology.prefix / "rasa1.log").read_text()
+
+
+def _routed_to(topology, server: str) -> bool:
+    """One GET of the channel's health URL through nginx: did it land on ``server``?"""
+    _, headers, _ = topology.request("/webhooks/rest/")
+    return topology.upstreams().get(headers.get("X-Request-Id", "")) == server
 
 
 def _alive(pid: int) -> bool:
