@@ -17,12 +17,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log, responses
 from actions.session import channel_of
+from core.content import LANGUAGES
 from core.countries import find_countries
 from core.language import detect_language
 from core.privacy import contains_identifier
 from core.profiles import detect_profile, profile_codes
 
-SUPPORTED = ("fr", "en")
+SUPPORTED = LANGUAGES  # the languages the assistant answers in (core/content.py)
 _ASKS_ENGLISH = re.compile(r"\b(english|anglais|inglese|ingles)\b", re.I)
 _ASKS_FRENCH = re.compile(r"\b(french|fran[cç]ais|francais)\b", re.I)
 

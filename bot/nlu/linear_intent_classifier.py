@@ -9,7 +9,9 @@ FallbackClassifier threshold keeps its meaning.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -63,6 +65,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         return ["sklearn", "joblib"]
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        """Rasa reuses a trained component while its config and data are unchanged; the code
+        of this module (features, classifier, sentence scoring) is part of it too."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Optional[Pipeline] = None) -> None:
