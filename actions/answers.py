@@ -18,7 +18,7 @@ from core.countries import country, coverage_note_key, find_countries
 from core.privacy import redact
 
 # Buttons of the country question: the most frequent origins in the 2015 bilan.
-ORIGIN_BUTTONS = ("FR", "BE", "DE", "ES", "GB", "PL", "IT", "LU")
+ORIGIN_BUTTONS = ("FR", "BE", "DE", "ES", "GB", "PL", "IT", "LU")  # one source: a UI choice, not a group
 
 
 def compose_answer(qt: QuestionType, language: str) -> str:

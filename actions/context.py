@@ -20,13 +20,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import enquiry_log, responses
 from actions.conversation import distress_message
 from actions.session import channel_of
+from core.content import LANGUAGES
 from core.countries import find_countries
 from core.language import detect_language
 from core.privacy import contains_identifier
 from core.profiles import origin_of, profile_codes, profile_of
 from core.situation import PROFESSIONAL_ROLES, Reading, Situation, merge, read_message
 
-SUPPORTED = ("fr", "en")
+SUPPORTED = LANGUAGES  # the languages the assistant answers in (core/content.py)
 _ASKS_ENGLISH = re.compile(r"\b(english|anglais|inglese|ingles)\b", re.I)
 _ASKS_FRENCH = re.compile(r"\b(french|fran[cç]ais|francais)\b", re.I)
 

@@ -42,6 +42,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from core import settings
+
 logger = logging.getLogger(__name__)
 
 _MAX_PENDING = 10_000  # beyond this the database is clearly down: drop, don't grow memory
@@ -209,7 +211,7 @@ class _Writer:
                 thread.start()
 
     def submit(self, op: str, **args: Any) -> None:
-        if os.environ.get("PCN_ENQUIRY_LOG", "1") == "0":  # only for the side-by-side benchmark
+        if settings.get("PCN_ENQUIRY_LOG") == "0":  # only for the side-by-side benchmark
             return
         self._ensure_started()
         try:

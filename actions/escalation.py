@@ -14,7 +14,6 @@ ends the form without asking for an address.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Text
@@ -54,8 +53,10 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
 
 def idempotency_key(tracker: Tracker, question: str, email: str) -> str:
     """Same conversation session + same question + same address = same ticket."""
-    raw = "|".join([tracker.sender_id, tracker.get_slot("enquiry_id") or "", question.strip().lower(), email.lower()])
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    from db.repositories.tickets import make_idempotency_key
+
+    return make_idempotency_key(tracker.sender_id, tracker.get_slot("enquiry_id") or "", question.strip().lower(),
+                                email.lower())
 
 
 def reset_form() -> List[Dict[Text, Any]]:

@@ -16,7 +16,9 @@ from core.settings import REPO_ROOT
 
 @lru_cache(maxsize=None)
 def _responses() -> Dict[str, List[dict]]:
-    with (REPO_ROOT / "domain.yml").open(encoding="utf-8") as handle:
+    # domain/domain.yml: the hand-written domain (a link to the top-level domain.yml in a
+    # checkout, a copy in an installed package)
+    with (REPO_ROOT / "domain" / "domain.yml").open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)["responses"]
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 import sys
 from typing import Any, Optional
 
@@ -96,7 +95,7 @@ def main(argv: Optional[list] = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
     try:
-        app = create_app(os.environ.get("PCN_ACTIONS_SECRET", ""))
+        app = create_app(settings.get("PCN_ACTIONS_SECRET") or "")
     except ValueError as error:
         print(f"actions.server: {error}", file=sys.stderr)
         return 2

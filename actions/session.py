@@ -8,9 +8,9 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import enquiry_log
-from core.content import load_vocabularies
+from core.content import LANGUAGES, load_vocabularies
 
-SUPPORTED = ("fr", "en")
+SUPPORTED = LANGUAGES  # the languages the assistant answers in (core/content.py)
 
 
 def channel_of(metadata: Dict[str, Any]) -> str:

@@ -6,8 +6,9 @@ user of the day from waiting.
 from __future__ import annotations
 
 import logging
-import os
 import threading
+
+from core import settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,5 +26,5 @@ def _warm_up() -> None:
         logger.exception("warm-up failed")
 
 
-if os.environ.get("PCN_NO_WARMUP") != "1":
+if not settings.flag("PCN_NO_WARMUP"):
     threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()

@@ -28,7 +28,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as out:
         started = time.monotonic()
         subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "--force", "--data", "nlu_data", "--domain", "domain.yml",
+            [sys.executable, "-m", "rasa", "train", "--force", "--data", "nlu_data", "--domain", "domain",
              "--config", "config.yml", "--out", out, "--fixed-model-name", "bench"],
             cwd=ROOT, env=environment(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )

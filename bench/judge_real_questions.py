@@ -43,7 +43,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import yaml
 
@@ -356,7 +356,6 @@ def expected_reply_languages(language: str) -> set:
 def judge(item: Dict[str, Any], turns: List[Reply], intents: Optional[List[str]] = None) -> Verdict:
     """The verdict on one question from the desk's turns (the first, and the one after a clarification)."""
     expected = item["expected"]
-    first = turns[0]
     clarified = len(turns) > 1
     answer_turn = turns[-1]
     handling = observed_handling(answer_turn)

@@ -288,8 +288,8 @@ class LimitedRestInput(RestInput):
             raise EdgeError(400, "invalid_request")
         try:
             data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            raise EdgeError(400, "invalid_request")
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise EdgeError(400, "invalid_request") from error
         if not isinstance(data, dict):
             raise EdgeError(400, "invalid_request")
 

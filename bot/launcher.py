@@ -22,9 +22,9 @@ import time
 import urllib.request
 from typing import Dict, List
 
+from core import settings
 from core.net import is_loopback
-from core.settings import REPO_ROOT
-from core.settings import MODEL_NAME, MODELS_DIR, environment
+from core.settings import REPO_ROOT, environment
 from bot.train import train
 
 PY = sys.executable
@@ -58,24 +58,27 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     web_port, dashboard_port = env["PCN_WEB_PORT"], env["PCN_DASHBOARD_PORT"]
     endpoints = "endpoints.production.yml" if env.get("PCN_REDIS_HOST") else "endpoints.yml"
     rasa = [
-        PY, "-m", "rasa", "run", "--model", str(MODELS_DIR / f"{MODEL_NAME}.tar.gz"),
+        PY, "-m", "rasa", "run", "--model", str(settings.model_path(env)),
         "--interface", env["PCN_RASA_HOST"], "--port", rasa_port,
         "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--cors", *cors_origins(env),
     ]
     if env.get("PCN_RASA_TOKEN"):  # the HTTP API (tracker, events) only with a token
         rasa += ["--enable-api", "--auth-token", env["PCN_RASA_TOKEN"]]
+    # the other Streamlit options are in .streamlit/config.toml (also for `streamlit run`)
+    dashboard = [
+        PY, "-m", "dashboard.serve", "--server.address", env["PCN_DASHBOARD_HOST"],
+        "--server.port", dashboard_port,
+    ]
+    if settings.get("PCN_DASHBOARD_PATH", env):  # behind a reverse proxy, under a path of the site
+        dashboard += ["--server.baseUrlPath", settings.get("PCN_DASHBOARD_PATH", env).strip("/")]
     return {
         # reads PCN_ACTIONS_SECRET from the environment (never on a command line: `ps` shows those)
         "actions": [PY, "-m", "actions.server", "--host", env["PCN_ACTIONS_HOST"], "--port", actions_port],
         "rasa": rasa,
         "web": [PY, "-m", "bot.webserver", "--host", env["PCN_WEB_HOST"], "--port", web_port],
         "mail": [PY, "-m", "mail"],  # SMTP receiver, IMAP polling, outbox (acknowledgements, replies)
-        # the other Streamlit options are in .streamlit/config.toml (also for `streamlit run`)
-        "dashboard": [
-            PY, "-m", "dashboard.serve", "--server.address", env["PCN_DASHBOARD_HOST"],
-            "--server.port", dashboard_port,
-        ],
+        "dashboard": dashboard,
     }
 
 

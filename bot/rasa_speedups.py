@@ -13,10 +13,18 @@ every Rasa server), so it applies wherever our channel runs.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any, Dict, Text
 
+import rasa
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+
+logger = logging.getLogger(__name__)
+# The patch replaces a private method of this Rasa line; tests/unit/test_rasa_internals.py
+# records the source of what it replaces, so an upgrade fails the tests, not silently.
+SUPPORTED_RASA = "3.6."
+REPLACED: Dict[str, Any] = {}  # what apply() replaced, by name (the guard test reads Rasa's own source there)
 
 
 @functools.lru_cache(maxsize=1)
@@ -44,5 +52,22 @@ def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool
     raise error
 
 
+class RasaInternalsChanged(RuntimeError):
+    """What the speed-up replaces is not what it was written for: re-check it against this Rasa."""
+
+
 def apply() -> None:
+    """Installs the validator built once; refuses on a Rasa it was not written for."""
+    if not rasa.__version__.startswith(SUPPORTED_RASA):
+        raise RasaInternalsChanged(
+            f"bot/rasa_speedups.py patches Rasa {SUPPORTED_RASA}x internals, this is Rasa {rasa.__version__}")
+    current = getattr(RemoteAction, "_validate_action_result", None)
+    if current is _validate_action_result:
+        return  # already applied in this process
+    if not callable(current) or not callable(getattr(RemoteAction, "action_response_format_spec", None)):
+        raise RasaInternalsChanged(
+            "RemoteAction._validate_action_result / action_response_format_spec are gone: "
+            "bot/rasa_speedups.py has nothing to replace")
+    REPLACED["RemoteAction._validate_action_result"] = current
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    logger.info("rasa_speedups: action server replies validated by a validator built once")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import sys
 from http import HTTPStatus
@@ -73,13 +72,12 @@ def request_hostname(host_header: Optional[str]) -> str:
 
 
 def rasa_url(host_header: Optional[str], env: Optional[Dict[str, str]] = None) -> str:
-    env = os.environ if env is None else env
-    public = (env.get("PCN_PUBLIC_RASA_URL") or "").strip().rstrip("/")
+    public = (settings.get("PCN_PUBLIC_RASA_URL", env) or "").rstrip("/")
     if public:
         if not _URL.match(public):
             raise ValueError(f"PCN_PUBLIC_RASA_URL is not a plain http(s) URL: {public!r}")
         return public
-    port = str(env.get("PCN_RASA_PORT") or "5005").strip()
+    port = settings.get("PCN_RASA_PORT", env)
     if not port.isdigit():
         raise ValueError(f"PCN_RASA_PORT is not a port number: {port!r}")
     return f"http://{request_hostname(host_header)}:{port}"
@@ -218,7 +216,7 @@ def make_app(root: Path = WEB_ROOT, name: str = "pcn_web") -> Any:
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description="Serves the demo PCN page and the chat widget (web/).")
-    parser.add_argument("--port", type=int, default=int(settings.get("PCN_WEB_PORT") or 8080))
+    parser.add_argument("--port", type=int, default=int(settings.get("PCN_WEB_PORT")))
     parser.add_argument("--host", default=settings.get("PCN_WEB_HOST"))
     args = parser.parse_args(argv)
     rasa_url(None)  # fail early on a bad PCN_PUBLIC_RASA_URL / PCN_RASA_PORT

@@ -10,13 +10,12 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
-from core.content import load_countries_file
+from core.content import load_countries_file, load_vocabularies
 
-BILAN_GROUPS = ("FR", "UK_BE_DE_ES_PL", "OTHER_EU_EEA", "CH", "THIRD")
-EEA_EFTA = ("IS", "LI", "NO")
+# the bilan's origin groups a country can belong to (content/vocabularies.yml; UNKNOWN is no country's)
+BILAN_GROUPS = tuple(group for group in load_vocabularies()["origin_groups"] if group != "UNKNOWN")
 
 # Ordinary 2-letter words that are also ISO codes or abbreviations: never an alias,
 # whatever the capitalisation ("DE", "IT", "CH" = centre hospitalier...). ("US" is
@@ -128,6 +127,17 @@ def load_countries() -> list[dict]:
 def country(iso2: str) -> dict:
     """Country record (names, aliases, flags, bilan_group). KeyError if unknown."""
     return _data()[0][iso2.upper()]
+
+
+def iso2_code(code: Optional[str]) -> Optional[str]:
+    """An ISO 3166-1 alpha-2 code, upper-case ("UK" is taken as GB); None for none. ValueError otherwise."""
+    if code is None or not code.strip():
+        return None
+    code = code.strip().upper()
+    code = "GB" if code == "UK" else code
+    if len(code) != 2 or not code.isalpha():
+        raise ValueError(f"ISO 3166 alpha-2 country code expected, got {code!r}")
+    return code
 
 
 def bilan_group(iso2: Optional[str]) -> str:

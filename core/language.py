@@ -14,8 +14,9 @@ import unicodedata
 from typing import Optional
 
 # Languages lingua chooses among: our two + the neighbours users most often write in.
-_LINGUA_LANGS = ("FRENCH", "ENGLISH", "GERMAN", "SPANISH", "ITALIAN", "PORTUGUESE",
-                 "DUTCH", "POLISH")
+DETECTED_LANGUAGES = {"fr": "FRENCH", "en": "ENGLISH", "de": "GERMAN", "es": "SPANISH", "it": "ITALIAN",
+                      "pt": "PORTUGUESE", "nl": "DUTCH", "pl": "POLISH"}  # ISO 639-1 -> lingua's name
+_LINGUA_LANGS = tuple(DETECTED_LANGUAGES.values())
 _DEFAULT = "fr"
 _THIRD_MIN_CONFIDENCE = 0.80   # lingua confidence needed to answer a third language
 _THIRD_MIN_WORDS = 3           # ... and never on messages shorter than this

@@ -57,6 +57,8 @@ _DECLARED = (
             "failed logins from one client address in 15 minutes before it is refused"),
     Setting("PCN_SPOOL_FLUSH_SECONDS", "30",
             "the action server retries spooled tickets every this many seconds"),
+    Setting("PCN_DASHBOARD_PATH", None,
+            "path the agent console is served under behind a reverse proxy (e.g. `desk`: https://host/desk/)"),
     Setting("PCN_ACTION_ENDPOINT", None,
             "URL Rasa calls for custom actions; default `http://127.0.0.1:<PCN_ACTIONS_PORT>/webhook`"),
     Setting("PCN_PUBLIC_RASA_URL", None,
@@ -89,7 +91,8 @@ _DECLARED = (
             "first delay before an unsent e-mail (acknowledgement, reply) is tried again; doubles up to 6 h, 12 tries"),
     Setting("PCN_TEST_SENDER_PREFIXES", "test- bench-",
             "conversation ids starting with one of these (space-separated) are test traffic, never counted as bilan requests"),
-    Setting("PCN_DEMO", None, "`1`: demo data and demo accounts"),
+    Setting("PCN_DEMO", None, "`1`: demo data and demo accounts (`make run` sets it unless it is `0`)"),
+    Setting("PCN_MODEL", None, "trained Rasa model the servers load; default `<repo>/models/pcn.tar.gz` (`make train`)"),
     Setting("PCN_RETENTION_CONVERSATION_DAYS", "30",
             "days after its last message that a conversation (Rasa's events, already redacted) is deleted and "
             "its statistics unlinked from it"),
@@ -125,6 +128,9 @@ def flag(name: str, environ: Optional[Dict[str, str]] = None) -> bool:
     return (get(name, environ) or "").lower() in ("1", "true", "yes", "on")
 
 
+def model_path(environ: Optional[Dict[str, str]] = None) -> Path:
+    """The trained model the Rasa servers load (``make train`` writes the default one)."""
+    return Path(get("PCN_MODEL", environ) or MODELS_DIR / f"{MODEL_NAME}.tar.gz").expanduser()
 def integer(name: str, environ: Optional[Dict[str, str]] = None) -> int:
     """A declared setting that must be a whole number (a clear error otherwise)."""
     raw = get(name, environ)

@@ -10,6 +10,7 @@ from typing import Dict, FrozenSet, Optional
 
 from core.content import load_vocabularies
 from core.countries import bilan_group as _country_bilan_group
+from core.countries import iso2_code
 
 
 def load() -> Dict:
@@ -38,7 +39,7 @@ def check(section: str, code: Optional[str], *, allow_none: bool = True) -> Opti
 
 def bilan_group(iso2: Optional[str]) -> str:
     """Bilan group of a country code (content/countries.yml); "UK" is taken as GB."""
-    if not iso2:
+    try:
+        return _country_bilan_group(iso2_code(iso2))
+    except ValueError:  # not a country code: no group
         return "UNKNOWN"
-    iso2 = iso2.strip().upper()
-    return _country_bilan_group("GB" if iso2 == "UK" else iso2)

@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard
 
 import streamlit as st  # noqa: E402
 
+from core.content import LANGUAGES  # noqa: E402
 from dashboard import auth  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
@@ -87,7 +88,7 @@ def main() -> None:
 
     with st.sidebar:
         st.caption(t("signed_in_as", lg, name=user["name"], role=user["role"]))
-        choice = st.radio(t("language", lg), ["fr", "en"], index=0 if lg == "fr" else 1,
+        choice = st.radio(t("language", lg), list(LANGUAGES), index=0 if lg == "fr" else 1,
                           horizontal=True, key="lang_choice")
         if choice != lg:
             st.session_state["lang"] = choice

@@ -22,7 +22,6 @@ once in the terminal (see dashboard/README.md).
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from typing import Optional
 
@@ -44,7 +43,7 @@ _PROCESS_SECRET = secrets.token_urlsafe(32)  # when PCN_SESSION_SECRET is unset:
 
 
 def demo_mode() -> bool:
-    return os.environ.get("PCN_DEMO", "").strip().lower() in ("1", "true", "yes")
+    return settings.flag("PCN_DEMO")
 
 
 def lang() -> str:

@@ -39,8 +39,8 @@ ORIGIN_SHARES = {"FR": 35.7, "UK_BE_DE_ES_PL": 38.0, "OTHER_EU_EEA": 24.5, "CH":
 P_UNKNOWN = {"category": 0.05, "profile": 0.08, "origin": 0.07}
 COUNTRIES = {
     "FR": (["FR", "RE", "GP"], [96, 2, 2]),
-    "UK_BE_DE_ES_PL": (["GB", "BE", "DE", "ES", "PL"], [22, 30, 22, 18, 8]),
-    "OTHER_EU_EEA": (["IT", "PT", "NL", "LU", "IE", "AT", "RO", "SE", "GR", "NO", "HU", "CZ"],
+    "UK_BE_DE_ES_PL": (["GB", "BE", "DE", "ES", "PL"], [22, 30, 22, 18, 8]),  # one source: demo weights
+    "OTHER_EU_EEA": (["IT", "PT", "NL", "LU", "IE", "AT", "RO", "SE", "GR", "NO", "HU", "CZ"],  # one source: demo
                      [20, 16, 12, 10, 8, 6, 6, 5, 5, 4, 4, 4]),
     "CH": (["CH"], [1]),
     "THIRD": (["MA", "US", "DZ", "TN", "CA"], [30, 25, 20, 15, 10]),

@@ -18,7 +18,8 @@ from typing import Optional
 import yaml
 
 from core.content import answer_by_intent
-from core.settings import MODEL_NAME, MODELS_DIR, REPO_ROOT
+from core import settings
+from core.settings import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 MEMBER_SUFFIX = "LinearIntentClassifier1/intent_pipeline.joblib"
@@ -45,8 +46,10 @@ def fallback_threshold(config: Path = REPO_ROOT / "config.yml") -> float:
         return 0.3
 
 
-def load_pipeline(model: Path = MODELS_DIR / f"{MODEL_NAME}.tar.gz"):
-    """The trained pipeline, read once per model file version; None when unavailable."""
+def load_pipeline(model: Optional[Path] = None):
+    """The trained pipeline (default: the model the Rasa servers load, PCN_MODEL), read once per
+    model file version; None when unavailable."""
+    model = model or settings.model_path()
     try:
         stamp = (str(model), model.stat().st_mtime_ns)
     except OSError:

@@ -44,6 +44,7 @@ PG_ADMIN_CANDIDATES = (
 
 
 DATA_DIR = REPO_ROOT / "data"
+pytest_plugins = ("tests.mailservers",)  # the real SMTP sink and Dovecot fixtures, for any test
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -201,3 +202,13 @@ def migrated_db(database_url: str, spool_dir: Path, monkeypatch: pytest.MonkeyPa
     migrate.upgrade(database_url)
     monkeypatch.setenv("PCN_DATABASE_URL", database_url)
     return database_url
+
+
+@pytest.fixture(scope="session")
+def desk():
+    """One real desk (action server, Rasa, web page) for a whole test session."""
+    from tests.servers import start_desk
+
+    running = start_desk()
+    yield running
+    running.stop()

@@ -15,30 +15,19 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, List
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests import waiting
+from tests.servers import free_port  # noqa: F401 - the mail tests' free ports, as the desk's
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 20.0, interval: float = 0.05):
     """Poll ``condition`` until it returns something truthy (returned), or fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
+    return waiting.wait_until(condition, timeout, "a mail server", interval)
 
 
 @dataclass

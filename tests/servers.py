@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from core.settings import REPO_ROOT
 from bot.launcher import desk_environment, processes
 from core.settings import MODEL_NAME, MODELS_DIR
+from tests.waiting import wait_until
 
 MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 TOKEN = "test-token"
@@ -140,19 +140,14 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         desk.start(name)
     checks = {"actions": f"{desk.actions_url}/health", "rasa": f"{desk.rasa_url}/status?token={TOKEN}",
               "web": f"{desk.web_url}/"}
-    deadline = time.monotonic() + 240
     for name in desk.processes:
-        while not _ready(checks[name]):
-            if desk.processes[name].poll() is not None or time.monotonic() > deadline:
-                logs = desk.logs()
-                desk.stop()
-                pytest.fail(f"{name} server did not start\n{logs}")
-            time.sleep(1)
+        try:
+            wait_until(lambda name=name: _ready(checks[name]) or desk.processes[name].poll() is not None,
+                       240, f"the {name} server", interval=1)
+        except TimeoutError:
+            pass
+        if not _ready(checks[name]):
+            logs = desk.logs()
+            desk.stop()
+            pytest.fail(f"{name} server did not start\n{logs}")
     return desk
-
-
-@pytest.fixture(scope="session")
-def desk():
-    running = start_desk()
-    yield running
-    running.stop()

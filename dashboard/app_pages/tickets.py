@@ -11,6 +11,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from core.content import LANGUAGES
 from core.smtp import SmtpSettings, send
 from dashboard import auth, ui
 from dashboard.countries import country_options
@@ -74,7 +75,7 @@ def queue() -> None:
     if not can_work:
         st.info(t("read_only", lg))
     c1, c2, c3, c4, c5 = st.columns(5)
-    statuses = c1.multiselect(t("filter_status", lg), codes("ticket_statuses"), default=["new", "open", "waiting"],
+    statuses = c1.multiselect(t("filter_status", lg), codes("ticket_statuses"), default=[s for s in codes("ticket_statuses") if s != "resolved"],
                               format_func=lambda c: label("ticket_statuses", c, lg), key="f_status", placeholder=PH)
     categories = c2.multiselect(t("filter_category", lg), codes("categories") + [""], placeholder=PH,
                                 format_func=lambda c: label("categories", c or None, lg), key="f_category")
@@ -339,7 +340,7 @@ def _reply_and_note(tk: dict) -> None:
             st.info(t("smtp_ok", lg, server=smtp.describe()))
         else:
             st.warning(t("smtp_missing", lg))
-        req_lang = tk["language"] if tk["language"] in ("fr", "en") else "fr"
+        req_lang = tk["language"] if tk["language"] in LANGUAGES else "fr"
         offered = templates.for_ticket(tk["question_code"], req_lang)
         st.selectbox(t("template", lg), offered, index=None, placeholder=t("template_none", lg), key="reply_template",
                      format_func=lambda c: t("template_generic", lg) if c == templates.GENERIC else question_label(c, lg),

@@ -170,7 +170,7 @@ def _ticket_stats(conn, dialect: str, lo, hi) -> dict:
     res_s = _seconds_expr(t.c.resolved_at, t.c.created_at, dialect)
     by_status = {k: int(n) for k, n in conn.execute(select(t.c.status, func.count()).where(*period).group_by(t.c.status))}
     out = {"tickets": {"created": sum(by_status.values()),
-                       "by_status": {s: by_status.get(s, 0) for s in ("new", "open", "waiting", "resolved")}}}
+                       "by_status": {s: by_status.get(s, 0) for s in vocab.load()["ticket_statuses"]}}}
     if dialect == "postgresql":
         # percentile_cont ignores NULLs: one pass gives both distributions
         row = conn.execute(select(
@@ -297,17 +297,3 @@ def _by_count(rows: dict) -> list[dict]:
     known = sorted(((c, n) for c, n in rows.items() if c), key=lambda x: (-x[1], x[0]))
     return [{"code": c, "count": int(n)} for c, n in known] + [{"code": None, "count": int(rows.get(None, 0))}]
 
-
-def data_range(url: Optional[str] = None) -> tuple[Optional[dt.date], Optional[dt.date]]:
-    """First and last enquiry dates (for the period picker's bounds)."""
-    e = Enquiry.__table__
-    with get_engine(url).connect() as conn:
-        lo, hi = conn.execute(select(func.min(e.c.started_at), func.max(e.c.started_at))).one()
-
-    def as_date(v):
-        if v is None:
-            return None
-        if isinstance(v, str):
-            v = dt.datetime.fromisoformat(v[:19])
-        return v.date()
-    return as_date(lo), as_date(hi)

@@ -29,14 +29,15 @@ import sqlalchemy as sa
 from sqlalchemy import func, or_, select
 
 from core import vocabulary as vocab
+from core.countries import iso2_code
 from core.smtp import Outgoing
 from db.models import DeskUser, Enquiry, MailOutbox, Ticket, TicketAttachment, TicketAudit, TicketMessage, utcnow
 from db.repositories import outbox
 from db.session import session_scope
 
-STATUSES = ("new", "open", "waiting", "resolved")
+STATUSES = tuple(vocab.load()["ticket_statuses"])  # content/vocabularies.yml, in lifecycle order
 TRANSITIONS = {
-    "new": {"open", "waiting", "resolved"},
+    "new": {"open", "waiting", "resolved"},  # one source: the lifecycle drawn above
     "open": {"waiting", "resolved"},
     "waiting": {"open", "resolved"},
     "resolved": {"open"},
@@ -216,11 +217,6 @@ def audit_trail_in(s, ticket_id: int, names: Optional[dict] = None) -> list[dict
     ]
 
 
-def audit_trail(ticket_id: int) -> list[dict]:
-    with session_scope() as s:
-        return audit_trail_in(s, ticket_id)
-
-
 def _set_status(s, t: Ticket, status: str, user_id: Optional[int], *, confirm_undelivered: bool = False) -> None:
     if status not in STATUSES:
         raise DeskError("unknown_status", f"unknown status {status!r}")
@@ -268,10 +264,6 @@ def set_status(ticket_id: int, status: str, user_id: int, *, confirm_undelivered
     with session_scope() as s:
         _actor(s, user_id)
         _set_status(s, _ticket(s, ticket_id), status, user_id, confirm_undelivered=confirm_undelivered)
-
-
-def reopen(ticket_id: int, user_id: int) -> None:
-    set_status(ticket_id, "open", user_id)
 
 
 def claim(ticket_id: int, user_id: int) -> None:
@@ -343,10 +335,10 @@ def update_fields(ticket_id: int, user_id: int, *, category: Optional[str] = Non
 
 
 def _iso2(value: str) -> Optional[str]:
-    iso2 = value.strip().upper() or None
-    if iso2 is not None and (len(iso2) != 2 or not iso2.isalpha()):
-        raise DeskError("bad_country", f"not an ISO 3166-1 alpha-2 code: {value!r}", value=value)
-    return iso2
+    try:
+        return iso2_code(value)  # core/countries.py: "UK" is GB, blank is none
+    except ValueError as error:
+        raise DeskError("bad_country", f"not an ISO 3166-1 alpha-2 code: {value!r}", value=value) from error
 
 
 def _correct_enquiry(s, t: Ticket) -> None:

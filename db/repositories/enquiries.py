@@ -28,25 +28,15 @@ from sqlalchemy.orm import Session
 
 from core import requests
 from core import vocabulary as vocabularies
+from core.countries import iso2_code
 from db.models import Enquiry, EnquiryQuestion, Ticket, utcnow
 from db.session import session_scope
-
-OUTCOME_PRECEDENCE = ("escalated", "answered", "out_of_scope", "not_understood", "abandoned")
-
 
 class EnquiryNotFound(LookupError):
     """The enquiry id is unknown (``start_enquiry`` was not called or failed)."""
 
 
-def _country(code: Optional[str]) -> Optional[str]:
-    if code is None:
-        return None
-    code = code.strip().upper()
-    if code == "UK":
-        code = "GB"
-    if len(code) != 2 or not code.isalpha():
-        raise ValueError(f"ISO 3166 alpha-2 country code expected, got {code!r}")
-    return code
+_country = iso2_code  # ISO 3166-1 alpha-2, "UK" taken as GB (core/countries.py)
 
 
 def _get(session: Session, enquiry_id: str) -> Enquiry:
@@ -61,7 +51,7 @@ def compute_outcome(question_outcomes: Iterable[str], escalated: bool) -> str:
     if escalated:
         return "escalated"
     seen = set(question_outcomes)
-    for outcome in ("answered", "out_of_scope", "not_understood"):
+    for outcome in ("answered", "out_of_scope", "not_understood"):  # one source: the precedence above
         if outcome in seen:
             return outcome
     return "abandoned"

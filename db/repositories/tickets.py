@@ -25,8 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core import vocabulary as vocabularies
+from core.countries import iso2_code
 from db.models import Enquiry, Ticket, TicketAudit, utcnow
-from db.repositories.enquiries import _country, mark_escalated
+from db.repositories.enquiries import mark_escalated
 from db.repositories.outbox import enqueue_ack
 from db.session import session_scope
 
@@ -125,12 +126,6 @@ def get_ticket_by_key(idempotency_key: str) -> Optional[Ticket]:
         ).first()
 
 
-def get_ticket(reference: str) -> Optional[Ticket]:
-    """A ticket by its reference (``PCN-2026-000123``), detached, or None."""
-    with session_scope() as session:
-        return session.scalars(select(Ticket).where(Ticket.reference == reference)).first()
-
-
 def create_ticket(draft: TicketDraft) -> Ticket:
     """Store the draft as a ``new`` ticket, or return the one already stored
     under the same idempotency key. Also marks the enquiry ``escalated`` and
@@ -141,7 +136,7 @@ def create_ticket(draft: TicketDraft) -> Ticket:
     if existing is not None:
         return existing
 
-    origin_country = _country(draft.origin_country)
+    origin_country = iso2_code(draft.origin_country)
     origin_group = draft.origin_group or vocabularies.bilan_group(origin_country)
     created_at = draft.created_at or utcnow()
     try:
@@ -164,7 +159,7 @@ def create_ticket(draft: TicketDraft) -> Ticket:
                 profile=draft.profile or "UNK",
                 origin_country=origin_country,
                 origin_group=origin_group,
-                treatment_country=_country(draft.treatment_country),
+                treatment_country=iso2_code(draft.treatment_country),
                 question_text=draft.question_text,
                 contact_email=draft.contact_email,
                 consent_at=draft.consent_at,

@@ -15,10 +15,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 
+from core import vocabulary
 from db.models import DeskUser
 from db.session import session_scope
 
-ROLES = ("agent", "manager", "admin")
+ROLES = tuple(vocabulary.load()["roles"])  # content/vocabularies.yml
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
@@ -184,10 +185,3 @@ def ensure_demo_users() -> dict[str, str]:
             created[username] = password
     return created
 
-
-def get_by_email(email: str) -> Optional[User]:
-    """The active account with this e-mail (for an OIDC login, see dashboard/README.md)."""
-    with session_scope() as s:
-        row = s.scalar(select(DeskUser).where(func.lower(DeskUser.email) == (email or "").strip().lower(),
-                                              DeskUser.active.is_(True)))
-        return User.of(row) if row else None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from tests.waiting import wait_until
 
-from tests.servers import desk  # noqa: F401  (session fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -30,14 +29,14 @@ def payloads(replies) -> list:
 def wait_rows(desk, sql: str, params: dict, predicate=lambda rows: bool(rows), timeout: float = 15.0):
     """The enquiry log is written off the reply path: poll until it shows up."""
     engine = sa.create_engine(desk.database_url, future=True)
-    deadline = time.monotonic() + timeout
+
+    def rows():
+        with engine.connect() as connection:
+            return connection.execute(sa.text(sql), params).mappings().all()
     try:
-        while True:
-            with engine.connect() as connection:
-                rows = connection.execute(sa.text(sql), params).mappings().all()
-            if predicate(rows) or time.monotonic() > deadline:
-                return rows
-            time.sleep(0.3)
+        return wait_until(lambda: predicate(rows()) and rows(), timeout, sql)
+    except TimeoutError:
+        return rows()
     finally:
         engine.dispose()
 
@@ -163,8 +162,9 @@ def test_escalation_can_be_cancelled_and_creates_nothing(desk):
     desk.send(sender, "je veux parler à un conseiller", "fr")
     replies = desk.send(sender, "/cancel", "fr")
     assert "annulé" in texts(replies)
-    time.sleep(1)
-    assert not wait_rows(desk, "SELECT id FROM tickets WHERE conversation_id = :c", {"c": sender}, timeout=1)
+    # a ticket is written before the reply that confirms it: none can come after this reply
+    assert not wait_rows(desk, "SELECT id FROM tickets WHERE conversation_id = :c", {"c": sender},
+                         predicate=lambda rows: True, timeout=0)
 
 
 def test_escalation_in_english(desk):

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.servers import start_desk
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -51,7 +52,7 @@ def conversation(desk, language: str) -> str:
     sender = f"prod-{language}-{uuid.uuid4().hex[:8]}"
     question = ("Comment me faire rembourser des soins payés en Espagne ?" if language == "fr"
                 else "How do I get reimbursed for treatment I paid for in Spain?")
-    assert ("Base légale" if language == "fr" else "Legal basis") in texts(desk.send(sender, question, language))
+    assert texts(desk.send(sender, question, language))  # which question it answered: the log, below
     desk.send(sender, "/request_human", language)
     desk.send(sender, "/affirm", language)
     desk.send(sender, "/affirm", language)
@@ -79,3 +80,16 @@ def test_two_rasa_workers_on_postgresql_and_redis(production_desk):
     assert sorted(t.conversation_id for t in tickets) == sorted(senders)
     assert all(t.contact_email == f"{t.conversation_id}@example.org" for t in tickets)
     assert stored == set(senders)  # Rasa's tracker store is the PostgreSQL database
+    # every asker's question was recognised as what it is: a claim for care paid abroad (C1)
+    engine = sa.create_engine(desk.database_url, future=True)
+
+    def codes():
+        with engine.connect() as connection:
+            return {row.conversation_id: row.question_code for row in connection.execute(sa.text(
+                "SELECT e.conversation_id, q.question_code FROM enquiries e JOIN enquiry_questions q "
+                "ON q.enquiry_id = e.id WHERE e.conversation_id LIKE 'prod-%'"))}
+    try:
+        logged = wait_until(lambda: len(codes()) == len(senders) and codes(), 30, "the enquiry log")
+    finally:
+        engine.dispose()
+    assert logged == {sender: "C1" for sender in senders}

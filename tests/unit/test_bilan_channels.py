@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.repositories import desk, enquiries, intake, users

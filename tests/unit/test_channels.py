@@ -323,7 +323,7 @@ def test_a_hung_turn_gets_temporarily_unavailable_within_the_reply_timeout():
     class HungRasa(FakeRasa):
         async def __call__(self, message: UserMessage) -> None:
             await message.output_channel.send_text_message(message.sender_id, "first bubble")
-            await asyncio.sleep(60)
+            await asyncio.sleep(60)  # sleep-ok: this fake Rasa hangs
 
     status, payload, _, _ = call(LimitedRestInput(reply_timeout_seconds=0.2), message("Bonjour"), HungRasa())
     assert status == 200 and payload[0]["text"] == "first bubble"

@@ -1,6 +1,5 @@
 """core/countries.py + content/countries.yml: matching, roles, flags, bilan groups."""
 import pytest
-import yaml
 
 from core import countries as C
 from core.content import load_countries_file

@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.repositories import users
-from tests.mailservers import smtp_sink  # noqa: F401 - fixture
 
 APP = "dashboard/app.py"
 PW = "correct horse battery"

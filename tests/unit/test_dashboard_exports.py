@@ -37,7 +37,7 @@ def test_csv_opens_in_french_excel_and_shares_sum_to_100(bilan):
     assert header == ["Rubrique", "Code", "Libellé", "Nombre", "Dénominateur", "Part (%)"]
     assert all(len(r) == 6 for r in body)  # one field per column, never one long column
     sums, counts = defaultdict(float), defaultdict(int)
-    for section, code, lab, count, den, share in body:
+    for section, _code, _label, count, den, share in body:
         if share:
             assert "." not in share and den == "274"  # decimal comma
             sums[section] += float(share.replace(",", "."))

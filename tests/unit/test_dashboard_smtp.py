@@ -8,7 +8,7 @@ import pytest
 from core.smtp import MailNotConfigured, Outgoing, SmtpSettings, send
 from db.repositories import desk, users
 from db.repositories.tickets import TicketDraft, create_ticket
-from tests.mailservers import free_port, smtp_sink  # noqa: F401 - fixture
+from tests.mailservers import free_port
 
 
 @pytest.fixture(autouse=True)

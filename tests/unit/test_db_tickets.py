@@ -18,6 +18,11 @@ from db.session import session_scope
 REFERENCE = re.compile(r"^PCN-\d{4}-\d{6}$")
 
 
+def _stored(reference: str) -> Ticket:
+    with session_scope() as session:
+        return session.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+
+
 def _draft(**overrides) -> TicketDraft:
     values = dict(
         idempotency_key=uuid.uuid4().hex,
@@ -54,7 +59,7 @@ def test_db_create_ticket_stores_everything(migrated_db):
 
     assert REFERENCE.match(ticket.reference)
     assert ticket.reference == f"PCN-{ticket.created_at.year}-{ticket.id:06d}"
-    stored = tickets.get_ticket(ticket.reference)
+    stored = _stored(ticket.reference)
     assert stored.id == ticket.id
     assert stored.status == "new"
     assert (stored.category, stored.question_code, stored.profile) == ("c", "C2", "IND")
@@ -133,7 +138,7 @@ def test_db_race_lost_after_preselect_is_resolved(migrated_db, monkeypatch):
 
 def test_db_ticket_without_logged_enquiry_is_kept(migrated_db):
     ticket = create_ticket(_draft(enquiry_id="never-logged", origin_country=None))
-    stored = tickets.get_ticket(ticket.reference)
+    stored = _stored(ticket.reference)
     assert stored.enquiry_id is None and stored.origin_group == "UNKNOWN"
     assert stored.conversation_id == "conv-1"
 

@@ -61,7 +61,7 @@ def test_lifecycle_claim_fields_resolve_reopen(people):
     assert got["status"] == "resolved" and got["resolved_at"] is not None
     with pytest.raises(desk.DeskError, match="not allowed"):
         desk.set_status(t.id, "waiting", a)
-    desk.reopen(t.id, a)
+    desk.set_status(t.id, "open", a)  # what the console's "reopen" button does
     got = desk.get_ticket(t.id, a)
     assert got["status"] == "open" and got["resolved_at"] is None
     actions = [x["action"] for x in got["audit"]]
@@ -92,7 +92,8 @@ def test_assign_notes_and_roles(people):
             desk.send_reply(t.id, uid, "s", "body", lambda mail: None)
     # reading is audited for everybody
     desk.get_ticket(t.id, m)
-    assert any(x["action"] == "viewed" and x["user_id"] == m for x in desk.audit_trail(t.id))
+    audit = desk.get_ticket(t.id, None, record_view=False)["audit"]
+    assert any(x["action"] == "viewed" and x["user_id"] == m for x in audit)
 
 
 def test_reply_stamps_first_response_once(people):

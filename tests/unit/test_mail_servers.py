@@ -13,7 +13,7 @@ import pytest
 from core.smtp import send
 from db.repositories import desk, users
 from mail import imap_poller, outbox, smtp_server
-from tests.mailservers import dovecot, free_port, smtp_sink  # noqa: F401 - fixtures
+from tests.mailservers import free_port
 
 
 @pytest.fixture(autouse=True)

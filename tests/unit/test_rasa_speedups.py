@@ -52,3 +52,17 @@ def test_same_verdicts_as_jsonschema_validate():
         except ValidationError:
             got = False
         assert got == expected, reply
+
+
+def test_apply_refuses_a_rasa_it_was_not_written_for(monkeypatch):
+    import rasa
+
+    monkeypatch.setattr(rasa, "__version__", "3.7.0")
+    with pytest.raises(rasa_speedups.RasaInternalsChanged, match="3.7.0"):
+        rasa_speedups.apply()
+
+
+def test_apply_refuses_when_what_it_replaces_is_gone(monkeypatch):
+    monkeypatch.delattr(RemoteAction, "_validate_action_result")
+    with pytest.raises(rasa_speedups.RasaInternalsChanged, match="nothing to replace"):
+        rasa_speedups.apply()
