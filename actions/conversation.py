@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import enquiry_log, responses
+from actions import enquiry_log
 from core.content import load_conversation_texts, localized
 from core.language import detect_other_language
 

@@ -86,7 +86,7 @@ def insurance_group(iso2: Optional[str]) -> Optional[str]:
 # kept: a country without a cue stays unread rather than guessed.
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Tuple
 
 from functools import lru_cache

@@ -3,13 +3,12 @@ temporary database. Greeting + question, a long story, distress and a big bill, 
 languages, a domestic French question, and the asker's situation in the tracker."""
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from tests.servers import desk  # noqa: F401  (session fixture)
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -29,17 +28,15 @@ def payloads(replies) -> list:
 def logged_questions(desk, sender: str, timeout: float = 15.0) -> list:
     """The enquiry log is written off the reply path: poll until the turn shows up."""
     engine = sa.create_engine(desk.database_url, future=True)
-    deadline = time.monotonic() + timeout
+
+    def rows() -> list:
+        with engine.connect() as connection:
+            return [dict(r) for r in connection.execute(sa.text(
+                "SELECT q.intent, q.question_code, q.outcome, e.language FROM enquiry_questions q "
+                "JOIN enquiries e ON e.id = q.enquiry_id WHERE e.conversation_id = :c ORDER BY q.asked_at"),
+                {"c": sender}).mappings().all()]
     try:
-        while True:
-            with engine.connect() as connection:
-                rows = connection.execute(sa.text(
-                    "SELECT q.intent, q.question_code, q.outcome, e.language FROM enquiry_questions q "
-                    "JOIN enquiries e ON e.id = q.enquiry_id WHERE e.conversation_id = :c ORDER BY q.asked_at"),
-                    {"c": sender}).mappings().all()
-            if rows or time.monotonic() > deadline:
-                return [dict(r) for r in rows]
-            time.sleep(0.3)
+        return wait_until(rows, timeout, f"the enquiry log of {sender}")
     finally:
         engine.dispose()
 

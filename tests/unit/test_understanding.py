@@ -23,7 +23,7 @@ from bot.nlu.linear_intent_classifier import LinearIntentClassifier, is_question
 from bot.nlu.intent_rules import IntentRules
 from core.profiles import detect_profile, origin_of, profile_of
 from core.settings import REPO_ROOT
-from core.situation import Situation, read_message
+from core.situation import read_message
 
 
 def tracker(text: str, intent: str = "q_c1_how_to_claim", slots: Optional[Dict[str, Any]] = None,
