@@ -9,8 +9,13 @@ asker and ask one short question when the deciding fact is missing.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Dict, Mapping, Optional
+from functools import lru_cache
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from core.content import load_situation_terms
+from core.text import fold
 
 # Values of the enumerated fields (None = not known).
 REQUESTER_ROLES = ("patient", "relative", "pharmacist", "provider", "foreign_ncp", "institution", "elected",
@@ -85,14 +90,6 @@ def insurance_group(iso2: Optional[str]) -> Optional[str]:
 # en Suède", "I live in Portugal", "IRM en Allemagne"). Only stated facts are
 # kept: a country without a cue stays unread rather than guessed.
 
-import re
-from dataclasses import dataclass
-from typing import List, Tuple
-
-from functools import lru_cache
-
-from core.content import load_situation_terms
-from core.text import fold
 
 _SHORT_FOLLOW_UP = 15   # tokens: "and what if I have it done in Belgium instead?"
 _CUE_GAP = 6            # words between a cue and its country ("assurée depuis dix ans en Suède")
