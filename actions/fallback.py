@@ -1,8 +1,8 @@
 """Two-stage fallback in the user's language, and out-of-scope questions.
 
 Rasa's built-in affirmation asks "Did you mean 'q_b1_…'?" in English; here the
-user gets readable topics in their language, then — if still not understood —
-the offer of a PCN agent. Every not-understood turn is logged for the bilan's
+user gets readable topics in their language and a button to reach an adviser,
+then — if still not understood — the offer of an adviser. Every not-understood turn is logged for the bilan's
 "top unanswered questions".
 """
 from __future__ import annotations
@@ -60,6 +60,8 @@ class ActionDefaultAskAffirmation(Action):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         buttons.append({"title": responses.text("utter_something_else", language), "payload": "/out_of_scope"})
+        # Every fallback offers an adviser: a question the topics do not cover still reaches a person.
+        buttons.append({"title": responses.text("utter_adviser_button", language), "payload": "/request_human"})
         dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
         return []
 

@@ -18,19 +18,28 @@ Two load shapes:
 
     .venv/bin/python bench/bench_latency.py [--requests 240] [--think 2] [--write]
     .venv/bin/python bench/bench_latency.py --compare redaction [--write]
+    .venv/bin/python bench/bench_latency.py --baseline /path/to/checkout [--write]
 
 ``--compare redaction`` runs the two desks with Rasa's events redacted before they
 are stored (``PCN_TRACKER_REDACTION=ner``, the default) and stored raw (``off``):
 the cost of keeping nothing raw at rest, measured side by side.
 
-Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations; redaction <= 1.1x p50.
+``--baseline`` compares another checkout (its code and trained model, e.g. a worktree of
+main: "before") with this one ("after"): at each level both desks take their load at the
+same time (so that the shared machine's load falls on both alike), then one user
+alternates between them request by request.
+
+Targets (2 cores): p95 <= 150 ms at 8 concurrent conversations; redaction <= 1.1x p50;
+a change compared with --baseline: p95 <= 1.2x.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -229,6 +238,115 @@ def wait_for_start_up_work(desk: "Desk", timeout: float = 180.0) -> None:
     raise RuntimeError("the desk's start-up retention run did not happen")
 
 
+class OtherCheckoutDesk:
+    """A desk of another checkout, started by that checkout's own tests/servers.py in a child
+    process (its code, its model, its database schema); stopped by closing the child's stdin."""
+
+    SCRIPT = (
+        "import json, sys\n"
+        "from tests.servers import start_desk\n"
+        "desk = start_desk(web=False, extra_env=json.loads(sys.argv[1]))\n"
+        "print(json.dumps({'rasa_url': desk.rasa_url, 'pids': {k: p.pid for k, p in desk.processes.items()}}),"
+        " flush=True)\n"
+        "sys.stdin.read()\n"
+        "desk.stop()\n"
+    )
+
+    def __init__(self, root: Path, extra_env: Dict[str, str]) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(root)
+        self.child = subprocess.Popen([sys.executable, "-c", self.SCRIPT, json.dumps(extra_env)], cwd=root, env=env,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the desk of {root} did not start")
+        started = json.loads(line)
+        self.rasa_url = started["rasa_url"]
+        self.pids = started["pids"]
+
+    def stop(self) -> None:
+        self.child.stdin.close()
+        self.child.wait(timeout=60)
+
+
+def at_the_same_time(desks: Dict[str, object], levels, requests: int, think: float) -> list:
+    """Each level runs on all desks at once: whatever else the shared machine does then, both
+    desks feel it (and each other) alike."""
+    for desk in desks.values():
+        for text, language in MESSAGES:
+            post(f"{desk.rasa_url}/webhooks/rest/webhook", "warm-up", text, language)
+    rows = []
+    for shape, concurrency in levels:
+        pause = think if shape == "conversations" else 0.0
+        with ThreadPoolExecutor(max_workers=len(desks)) as pool:
+            futures = {label: pool.submit(run_load, f"{desk.rasa_url}/webhooks/rest/webhook", concurrency, requests, pause)
+                       for label, desk in desks.items()}
+        for label, future in futures.items():
+            rows.append((label, shape, concurrency, future.result()))
+            print(label, shape, concurrency, {k: round(v, 1) for k, v in future.result().items()}, flush=True)
+    return rows
+
+
+def one_user_alternating(desks: Dict[str, object], rounds: int = 300) -> Dict[str, Dict[str, float]]:
+    """One user, the desks alternating request by request: p50 and p95 per desk."""
+    latencies: Dict[str, List[float]] = {label: [] for label in desks}
+    senders: Dict[str, str] = {}
+    for i in range(rounds):
+        text, language = MESSAGES[i % len(MESSAGES)]
+        for label in (list(desks) if i % 2 == 0 else list(reversed(list(desks)))):
+            if i % len(MESSAGES) == 0:
+                senders[label] = f"alt-{uuid.uuid4().hex[:10]}"
+            latencies[label].append(1000 * post(f"{desks[label].rasa_url}/webhooks/rest/webhook", senders[label],
+                                                text, language))
+    return {label: {"p50_ms": statistics.median(values), "p95_ms": sorted(values)[int(0.95 * (len(values) - 1))]}
+            for label, values in latencies.items()}
+
+
+def compare_checkouts(baseline: Path, requests: int, think: float, write: bool) -> int:
+    """Another checkout ("before") against this one ("after"), at the same time, then alternating."""
+    desks: Dict[str, object] = {}
+    try:
+        desks["before"] = OtherCheckoutDesk(baseline, BENCH_ENV)
+        desks["after"] = start_desk(web=False, extra_env=BENCH_ENV)
+        rows = at_the_same_time(desks, LEVELS, requests, think)
+        alternate = one_user_alternating(desks)
+        print("alternating", alternate, flush=True)
+        pids = {"before": desks["before"].pids, "after": {k: p.pid for k, p in desks["after"].processes.items()}}
+        memory = {label: (rss_mb(p["rasa"]), rss_mb(p["actions"])) for label, p in pids.items()}
+    finally:
+        for desk in desks.values():
+            desk.stop()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=baseline, capture_output=True,
+                            text=True).stdout.strip()
+    lines = [
+        f"Command: `.venv/bin/python bench/bench_latency.py --baseline <worktree of main at {commit}> "
+        f"--requests {requests} --think {think:g} --write` — two desks on the REST channel, \"before\" running "
+        "main's code and model, \"after\" this branch's; at each level both take their load at the same time, "
+        f"then one user alternates between them request by request. \"conversations\": a think time of {think:g} s "
+        "on average after each reply; \"back-to-back\": none. Target: p95 after <= 1.2 x p95 before.",
+        "",
+        "| desk | load | concurrent conversations | requests | p50 ms | p95 ms | requests/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, shape, concurrency, r in rows:
+        lines.append(f"| {label} | {shape} | {concurrency} | {r['requests']} | {r['p50_ms']:.0f} | "
+                     f"{r['p95_ms']:.0f} | {r['rps']:.1f} |")
+    before = {(shape, c): r for label, shape, c, r in rows if label == "before"}
+    after = {(shape, c): r for label, shape, c, r in rows if label == "after"}
+    lines += ["", "p95 after / before: " + ", ".join(
+        f"{shape} {c}: {after[shape, c]['p95_ms'] / before[shape, c]['p95_ms']:.2f}x" for shape, c in LEVELS)]
+    lines += ["", "One user, the two desks alternating request by request (300 each): "
+              f"before p50 {alternate['before']['p50_ms']:.1f} ms / p95 {alternate['before']['p95_ms']:.1f} ms, "
+              f"after p50 {alternate['after']['p50_ms']:.1f} ms / p95 {alternate['after']['p95_ms']:.1f} ms: "
+              f"**p95 {alternate['after']['p95_ms'] / alternate['before']['p95_ms']:.2f}x**, "
+              f"p50 {alternate['after']['p50_ms'] / alternate['before']['p50_ms']:.2f}x."]
+    lines += ["", "| desk | Rasa server RSS MB | action server RSS MB |", "|---|---|---|"]
+    for label, (rasa_mb, actions_mb) in memory.items():
+        lines.append(f"| {label} | {rasa_mb:.0f} | {actions_mb:.0f} |")
+    publish("Latency before / after the situation reading (issue 10)", "\n".join(lines), write)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per concurrency level")
@@ -236,7 +354,10 @@ def main() -> int:
     parser.add_argument("--compare", choices=sorted(COMPARISONS), default="log",
                         help="what the two desks differ in (default: the enquiry log)")
     parser.add_argument("--write", action="store_true", help="write the section of bench/RESULTS.md")
+    parser.add_argument("--baseline", type=Path, help="another checkout to compare with (before / after)")
     args = parser.parse_args()
+    if args.baseline:
+        return compare_checkouts(args.baseline.resolve(), args.requests, args.think, args.write)
     column, title, variants, target = COMPARISONS[args.compare]
     (on_label, _), (off_label, _) = variants
 

@@ -110,6 +110,18 @@ def load_countries_file() -> dict:
 
 
 @lru_cache(maxsize=None)
+def load_situation_terms() -> dict:
+    """content/situation_terms.yml: the words that tell the asker's situation (core/situation.py)."""
+    return _read_yaml(content_dir() / "situation_terms.yml")
+
+
+@lru_cache(maxsize=None)
+def load_conversation_texts() -> dict:
+    """content/conversation_texts.yml: replies to other languages, domestic questions, distress."""
+    return _read_yaml(content_dir() / "conversation_texts.yml")
+
+
+@lru_cache(maxsize=None)
 def load_reply_texts() -> dict:
     """content/replies.yml: acknowledgement and default reply texts (FR/EN), by kind then language."""
     return _read_yaml(content_dir() / "replies.yml")

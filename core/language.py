@@ -51,6 +51,12 @@ ok okay oki okk ceam ehic ghic cpam cnam cleiss pcn ncp irm mri nir cmu css cnse
 ameli sncf lol mdr hmm hum euh ah oh eh ha haha
 """.split())
 
+# Our words that the neighbouring languages also use ("in" in German and Dutch, "de"
+# in Spanish, Portuguese and Dutch): they do not tell French or English from them.
+_SHARED_WITH_NEIGHBOURS = frozenset("""
+in en de la le les un une des du a me si se es so no is was die da per con
+""".split())
+
 _EMAIL_URL = re.compile(r"\S+@\S+|\bhttps?://\S+|\bwww\.\S+", re.I)
 _WORD = re.compile(r"[^\W\d_]+")   # letters only; "s2", "12" are dropped below
 _HAS_DIGIT = re.compile(r"\w*\d\w*")
@@ -114,8 +120,10 @@ def detect_language(text: str, hint: Optional[str] = None,
     conf = _lingua(_EMAIL_URL.sub(" ", text))
     top = max(conf, key=conf.get)
     if top not in ("fr", "en"):
-        # Third language only if lingua is sure and our word lists barely fired.
-        if conf[top] >= _THIRD_MIN_CONFIDENCE and (fr + en) / n < 0.25:
+        # Third language only if lingua is sure and our own words (not those the
+        # neighbours share) barely fired.
+        own = sum(t in _FR_WORDS or t in _EN_WORDS for t in tokens if t not in _SHARED_WITH_NEIGHBOURS)
+        if conf[top] >= _THIRD_MIN_CONFIDENCE and own / n < 0.25:
             return top
         if fr == en:
             return fallback                   # neither sure nor FR/EN: keep the thread
@@ -127,6 +135,18 @@ def detect_language(text: str, hint: Optional[str] = None,
     if conf.get(top, 0) < 0.3 and fr == en:
         return fallback
     return top
+
+
+def detect_other_language(text: str) -> str:
+    """lingua's best guess among our eight languages, without thresholds: for a message the
+    intent classifier already took for another language ("Guten Tag", "Buenos días")."""
+    conf = _lingua(_EMAIL_URL.sub(" ", text or ""))
+    return max(conf, key=conf.get) if conf else _DEFAULT
+
+
+def is_other_language(text: str) -> bool:
+    """True when the message is confidently in a language we do not answer in."""
+    return detect_language(text, hint=None, previous=_DEFAULT) not in ("fr", "en")
 
 
 def warm_up() -> None:

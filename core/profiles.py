@@ -1,38 +1,49 @@
-"""Finds the requester profile (content/vocabularies.yml codes) stated in free text."""
+"""The bilan's requester profile and origin, from what the asker explicitly states.
+
+The six-month bilan counts enquiries by profile (content/vocabularies.yml codes)
+and by the requester's own country. Both come from explicit statements read by
+core/situation.py ("je suis pharmacienne", "un de nos assurés", "I am insured
+in Sweden"), never from a word that merely appears: "ma caisse a refusé" is a
+patient, not a social-security fund; "facture de kiné" is not a provider; a
+country named as the place of care is never the asker's origin. Unknown rather
+than wrong (bench/eval_profile_origin.py measures the precision).
+"""
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from typing import Dict, List, Optional, Pattern
+from typing import List, Optional
 
 from core.content import load_vocabularies
-from core.text import fold
+from core.situation import Reading, read_message
 
-
-@lru_cache(maxsize=None)
-def _cue_patterns() -> Dict[str, List[Pattern[str]]]:
-    cues = load_vocabularies().get("profile_cues", {})
-    return {
-        code: [re.compile(r"\b" + re.escape(fold(cue)) + r"\b") for cue in words]
-        for code, words in cues.items()
-    }
+# Who asks (core/situation.py roles) -> bilan profile code.
+ROLE_PROFILES = {
+    "patient": "IND",
+    "relative": "IND",
+    "pharmacist": "HCP",
+    "provider": "HCP",
+    "foreign_ncp": "NCP",
+    "institution": "SSF",
+    "association": "SSA",
+    "elected": "OTH",
+    "other": "OTH",
+}
 
 
 def profile_codes() -> List[str]:
     return list(load_vocabularies()["profiles"].keys())
 
 
-def detect_profile(text: str) -> Optional[str]:
-    """The profile whose cue appears first in the text, or None.
+def profile_of(reading: Reading) -> Optional[str]:
+    """The profile code the message states, or None."""
+    return ROLE_PROFILES.get(reading.role or "")
 
-    The earliest cue wins because people introduce themselves first
-    ("je suis pharmacien, un patient belge me demande…" is a provider).
-    """
-    folded = fold(text)
-    best: Optional[tuple] = None
-    for code, patterns in _cue_patterns().items():
-        for pattern in patterns:
-            match = pattern.search(folded)
-            if match and (best is None or match.start() < best[0]):
-                best = (match.start(), code)
-    return best[1] if best else None
+
+def origin_of(reading: Reading) -> Optional[str]:
+    """The asker's own country (where insured, else where living; for a professional,
+    where they work), or None."""
+    return reading.requester_country
+
+
+def detect_profile(text: str, language: Optional[str] = None) -> Optional[str]:
+    """The profile stated in `text` (French reading unless `language` says otherwise)."""
+    return profile_of(read_message(text, language or "fr"))

@@ -10,10 +10,10 @@ import dataclasses
 import logging
 from typing import Optional
 
-from core.countries import find_countries
 from core.language import detect_language
 from core.privacy import redact
-from core.profiles import detect_profile
+from core.profiles import origin_of, profile_of
+from core.situation import read_message
 from db.repositories import mailbox
 from mail import classify
 from mail.parse import Attachment, ParsedMail, parse
@@ -28,14 +28,11 @@ class Result:
 
 
 def _stated(text: str) -> dict:
-    """Profile and countries only where the mail states them (unknown rather than wrong)."""
-    origin = treatment = None
-    for mention in find_countries(text):
-        if mention.role == "origin" and not origin:
-            origin = mention.iso2
-        elif mention.role == "treatment" and not treatment:
-            treatment = mention.iso2
-    return {"profile": detect_profile(text), "origin_country": origin, "treatment_country": treatment}
+    """Profile and countries only where the mail states them (unknown rather than wrong): the chat's
+    reader (core/situation.py, bench/eval_profile_origin.py)."""
+    reading = read_message(text, "fr" if detect_language(text) == "fr" else "en")
+    return {"profile": profile_of(reading), "origin_country": origin_of(reading),
+            "treatment_country": reading.situation.treatment_country}
 
 
 def _stored(parsed: ParsedMail, source: str, raw: bytes) -> mailbox.StoredMail:

@@ -93,7 +93,7 @@ def test_identifiers_are_never_echoed_and_a_reminder_is_given(desk):
 
 def test_country_and_profile_stated_are_logged_for_the_bilan(desk):
     sender = new_sender()
-    desk.send(sender, "je suis belge, puis-je me faire rembourser une opération faite en France ?", "fr")
+    desk.send(sender, "je suis belge et assuré en Belgique, puis-je me faire rembourser une opération faite en France ?", "fr")
     rows = wait_rows(
         desk,
         "SELECT origin_country, origin_group, profile FROM enquiries WHERE conversation_id = :c",

@@ -104,11 +104,11 @@ def test_explicit_switch_of_language():
     assert slots["language"] == "fr"
 
 
-def test_other_language_gets_the_bilingual_message():
+def test_other_language_is_detected_and_answered_by_its_own_action():
+    # The notice itself comes from action_other_language (tests/unit/test_understanding.py).
     messages, slots, _ = run(ActionExtractContext(), make_tracker(
-        "Ich bin in Deutschland versichert und möchte mich in Frankreich operieren lassen", "q_a1_right_to_care"))
-    assert slots["detected_language"] == "de"
-    assert any("French or English" in (m.get("text") or "") for m in messages)
+        "Ich bin in Deutschland versichert und möchte mich in Frankreich operieren lassen", "other_language"))
+    assert slots["detected_language"] == "de" and slots["language"] in ("fr", "en")
 
 
 def test_countries_and_profile_from_free_text():
@@ -235,7 +235,8 @@ def test_affirmation_offers_readable_topics_in_the_users_language(enquiry):
     buttons = messages[0]["buttons"]
     titles = [b["title"] for b in buttons]
     assert titles[:2] == [load_answers()["C1"].title["en"], load_answers()["B4"].title["en"]]
-    assert buttons[-1] == {"title": "Something else", "payload": "/out_of_scope"}
+    assert buttons[-2] == {"title": "Something else", "payload": "/out_of_scope"}
+    assert buttons[-1]["payload"] == "/request_human"  # every fallback offers an adviser
     row = enquiry_row(enquiry)
     assert row.questions[0].outcome == "not_understood" and row.fallback_turns == 1
 

@@ -95,7 +95,7 @@ def test_every_intent_has_enough_varied_training_examples_in_both_languages():
     intents = [intent for path in sorted((REPO_ROOT / "domain").rglob("*.yml"))  # the domain Rasa loads
                for intent in yaml.safe_load(path.read_text(encoding="utf-8")).get("intents", [])]
     for intent in intents:
-        for language in LANGUAGES:
+        for language in LANGUAGES if intent != "other_language" else ():  # its examples are in six other languages
             found = training.get((intent, language), [])
             assert len(found) >= MIN_TRAINING_EXAMPLES, (intent, language, len(found))
             assert len({fold(e) for e in found}) == len(found), f"duplicates in {intent}/{language}"
