@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from core.content import load_countries_file
+from core.content import load_countries_file, load_coverage_notes
 
 BILAN_GROUPS = ("FR", "UK_BE_DE_ES_PL", "OTHER_EU_EEA", "CH", "THIRD")
 EEA_EFTA = ("IS", "LI", "NO")
@@ -118,7 +118,7 @@ def _data():
 
     loose_re = re.compile(r"(?<!\w)(?:" + alternation(loose, False) + r")(?!\w)")
     strict_re = re.compile(r"(?<!\w)(?:" + alternation(strict, True) + r")(?!\w)")
-    return by_iso, loose, strict, loose_re, strict_re, raw.get("coverage_notes") or {}
+    return by_iso, loose, strict, loose_re, strict_re
 
 
 def load_countries() -> list[dict]:
@@ -151,9 +151,10 @@ def coverage_note_key(iso2: Optional[str]) -> Optional[str]:
     return None
 
 
-def coverage_note(key: str, lang: str = "fr") -> Optional[str]:
-    note = _data()[5].get(key)
-    return " ".join(note[lang].split()) if note else None
+def coverage_note(key: str, lang: str = "fr", kind: str = "treatment") -> Optional[str]:
+    """The note of content/countries.yml for a key of coverage_note_key (kind: treatment | insurance)."""
+    note = load_coverage_notes().get(kind, {}).get(key)
+    return note[lang] if note else None
 
 
 # --------------------------------------------------------------------------- roles
@@ -215,7 +216,7 @@ def find_countries(text: str) -> list[CountryMention]:
     """All country mentions, left to right; overlapping shorter mentions dropped."""
     if not text:
         return []
-    _, loose, strict, loose_re, strict_re, _ = _data()
+    _, loose, strict, loose_re, strict_re = _data()
     folded, idx = fold(text)
     lower = folded.lower()
     assert len(lower) == len(folded)  # ASCII after folding: lower() keeps offsets
