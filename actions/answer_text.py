@@ -32,7 +32,7 @@ from core.content import (
     load_situations,
     localized,
 )
-from core.countries import country, coverage_note_key
+from core.countries import load_countries, note_key
 from core.situation import Situation
 
 MAX_FIRST_BUBBLE_WORDS = 90
@@ -49,7 +49,8 @@ VARIANT_ELSEWHERE = "insured_elsewhere"
 
 
 def words(text: str) -> int:
-    return len(text.split())
+    """Words as a reader counts them: French spaced punctuation (" : ", " ; ") is not a word."""
+    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Rendered:
     code: str
     language: str
     first: str          # the first bubble
+    note: str           # a coverage note too long for the first bubble: its own bubble, right after ("" if none)
     details: str        # shown on demand ("" when there is nothing more)
     legal_basis: str
     links: List[Link]
@@ -115,27 +117,24 @@ def choose(qt: QuestionType, situation: Situation, group: Optional[str], with_no
 
 
 # --------------------------------------------------------------------------- rendering
-def _note_key(subject: str) -> Optional[str]:
-    return GROUP_NOTE_KEYS.get(subject) if subject in GROUPS_WITHOUT_COUNTRY else coverage_note_key(subject)
+def _note_key(kind: str, subject: str) -> Optional[str]:
+    if subject in GROUPS_WITHOUT_COUNTRY:
+        key = GROUP_NOTE_KEYS.get(subject)
+        return key if key in load_coverage_notes().get(kind, {}) else None
+    return note_key(subject, kind)
 
 
 def note_texts(kind: str, subject: str) -> Optional[dict]:
     """{fr, en} of the coverage note of `kind` for a country (ISO2) or an insurance group, if any."""
-    key = _note_key(subject)
-    return load_coverage_notes().get(kind, {}).get(key) if key else None
+    key = _note_key(kind, subject)
+    return load_coverage_notes()[kind][key] if key else None
 
 
 def note_line(note: str, language: str) -> str:
-    """ "Suisse : <note>" (or the note alone for a group such as "another country")."""
+    """The note's text (each note names the country or group it is about)."""
     kind, subject = note.split(":", 1)
     texts = note_texts(kind, subject)
-    if not texts:
-        return ""
-    text = localized(texts, language)
-    if subject in GROUPS_WITHOUT_COUNTRY:
-        return text
-    return responses.text("utter_country_note", language, country=localized(country(subject)["names"], language),
-                          note=text)
+    return localized(texts, language) if texts else ""
 
 
 def _texts(qt: QuestionType, variant: str, language: str):
@@ -156,15 +155,16 @@ def render(key: str, language: str) -> Rendered:
     text = _texts(qt, variant, language)
     first, details = text.short.strip(), text.details.strip()
     line = note_line(note, language) if note else ""
+    separate = ""
     if line:
-        # The note belongs in the first bubble, unless the bubble would outgrow what a
-        # phone shows at once: then it opens the details.
+        # The note changes the rule, so it is never hidden in the details: in the first
+        # bubble when that stays short enough to read at once, else in its own bubble.
         if words(first) + words(line) <= MAX_FIRST_BUBBLE_WORDS:
             first = f"{first}\n{line}"
         else:
-            details = f"{line}\n\n{details}".strip()
+            separate = line
     links = qt.links.get(language) or qt.links.get("fr") or []
-    return Rendered(key=key, code=code, language=language, first=first, details=details,
+    return Rendered(key=key, code=code, language=language, first=first, note=separate, details=details,
                     legal_basis=localized(qt.legal_basis, language), links=list(links))
 
 
@@ -182,9 +182,8 @@ def sources_text(rendered: Rendered) -> str:
 def every_key(qt: QuestionType) -> List[Tuple[str, str]]:
     """Every (key, description) the assistant can say for this type: each variant, with and without
     each coverage note that can accompany it (for the content tests and the benchmark)."""
-    notes = load_coverage_notes()
-    treatment_notes = [f"treatment:{subject}" for subject in _subjects(notes.get("treatment", {}))]
-    insurance_notes = [f"insurance:{subject}" for subject in _subjects(notes.get("insurance", {}))]
+    treatment_notes = [f"treatment:{subject}" for subject in _subjects("treatment")]
+    insurance_notes = [f"insurance:{subject}" for subject in _subjects("insurance")]
     keys = [(f"{qt.code}|{VARIANT_ANSWER}|", "answer")]
     keys += [(f"{qt.code}|{VARIANT_ANSWER}|{note}", f"answer + {note}") for note in treatment_notes]
     if qt.insurer_dependent:
@@ -196,17 +195,11 @@ def every_key(qt: QuestionType) -> List[Tuple[str, str]]:
     return keys
 
 
-def _subjects(notes_of_kind: dict) -> List[str]:
-    """One country per note key (the longest name shows the worst case for the word count)."""
-    from core.countries import load_countries
-
+def _subjects(kind: str) -> List[str]:
+    """One country (ISO2) for each note of `kind`."""
     subjects = []
-    for key in notes_of_kind:
-        candidates = [c for c in load_countries() if coverage_note_key(c["iso2"]) == key]
-        if candidates:
-            longest = max(candidates, key=lambda c: max(words(n) for n in c["names"].values()))
-            subjects.append(longest["iso2"])
-        group = next((g for g, k in GROUP_NOTE_KEYS.items() if k == key), None)
-        if group:
-            subjects.append(group)
+    for key in load_coverage_notes().get(kind, {}):
+        subject = next((c["iso2"] for c in load_countries() if note_key(c["iso2"], kind) == key), None)
+        if subject:
+            subjects.append(subject)
     return subjects

@@ -121,6 +121,8 @@ def answer_turn(dispatcher: CollectingDispatcher, tracker: Tracker, qt: Question
         key = answer_text.choose(qt, situation, group, with_note=False)
     rendered = answer_text.render(key, language)
     dispatcher.utter_message(text=rendered.first, buttons=answer_buttons(rendered), json_message=answer_payload(rendered))
+    if rendered.note:
+        dispatcher.utter_message(text=rendered.note)
     if not follow_up.said(tracker, ("utter_ncp_informs", "utter_greet")):
         dispatcher.utter_message(response="utter_ncp_informs")
 

@@ -30,9 +30,10 @@ CATEGORIES = ("a", "b", "c", "d")
 ELSEWHERE_GROUPS = ("EU_EEA", "UK", "CH", "THIRD")
 # Where the care is, for an asker insured elsewhere (content/situations.yml).
 CARE_PLACES = ("care_in_france", "care_elsewhere")
-# Keys of content/countries.yml coverage_notes (core.countries.coverage_note_key).
+# Coverage notes of content/countries.yml: by kind, keyed by core.countries.coverage_note_key
+# (CH, GB, EEA_EFTA, THIRD) or by the ISO2 code of one country (e.g. DK).
 NOTE_KINDS = ("treatment", "insurance")
-NOTE_KEYS = ("CH", "GB", "EEA_EFTA", "THIRD")
+NOTE_GROUP_KEYS = ("CH", "GB", "EEA_EFTA", "THIRD")
 
 _CODE = re.compile(r"^[A-D]\d{1,2}$")
 _INTENT = re.compile(r"^q_[a-d]\d{1,2}_[a-z0-9_]+$")
@@ -203,6 +204,9 @@ class _Checker:
     def review(self, where: str, value: Any) -> Optional[Review]:
         if value is None:
             return None
+        if isinstance(value, dict) and True in value:
+            # YAML 1.1 reads the bare key `on` as the boolean true.
+            value = {("on" if key is True else key): item for key, item in value.items()}
         if not isinstance(value, dict) or set(value) != {"on", "against"}:
             self.add(where, "reviewed must be {on: YYYY-MM-DD, against: [source tags]}")
             return None
@@ -364,7 +368,7 @@ def load_situations() -> Dict[str, Dict[str, Dict[str, AnswerText]]]:
     if not path.exists():
         return {}
     data = _read_yaml(path)
-    raw = data.get("situations", data)
+    raw = data.get("insured_elsewhere", data)
     check = _Checker()
     where_file = _name(path)
     situations: Dict[str, Dict[str, Dict[str, AnswerText]]] = {}
@@ -414,38 +418,46 @@ def load_countries_file() -> dict:
 
 @lru_cache(maxsize=None)
 def load_coverage_notes() -> Dict[str, Dict[str, Dict[str, str]]]:
-    """content/countries.yml `coverage_notes`: {treatment | insurance: {CH | GB | EEA_EFTA | THIRD: {fr, en}}}.
+    """Short notes of content/countries.yml: {treatment | insurance: {key: {fr, en}}}.
 
     `treatment` notes say what changes when the care is in that country (for an
     asker insured in France); `insurance` notes what changes when the asker is
-    insured there (who decides). A file with the older flat map (one note per
-    key) is read as treatment notes.
+    insured there (who decides). Keys: CH, GB, EEA_EFTA, THIRD or one country's
+    ISO2 code. The maps stand at the top of the file (or under `coverage_notes:`);
+    an older file with one flat map is read as treatment notes.
     """
-    raw = load_countries_file().get("coverage_notes") or {}
-    where = "content/countries.yml, coverage_notes"
-    check = _Checker()
+    data = load_countries_file()
+    raw = data.get("coverage_notes") if "coverage_notes" in data else {
+        kind: data[kind] for kind in NOTE_KINDS if kind in data}
+    where = "content/countries.yml"
     if not isinstance(raw, dict):
-        raise ContentError([f"{where}: expected a mapping {{treatment: ..., insurance: ...}}"])
+        raise ContentError([f"{where}: coverage_notes must be a mapping {{treatment: ..., insurance: ...}}"])
     if raw and not set(raw) & set(NOTE_KINDS):
         raw = {"treatment": raw}
-    notes: Dict[str, Dict[str, Dict[str, str]]] = {}
+    check = _Checker()
     unknown = sorted(set(raw) - set(NOTE_KINDS))
     if unknown:
-        check.add(where, f"unknown kind(s) {unknown} (expected {list(NOTE_KINDS)})")
+        check.add(where, f"unknown kind(s) of note {unknown} (expected {list(NOTE_KINDS)})")
+    iso_codes = {c.get("iso2") for c in data.get("countries") or [] if isinstance(c, dict)}
+    notes: Dict[str, Dict[str, Dict[str, str]]] = {}
     for kind in NOTE_KINDS:
         entries = raw.get(kind) or {}
         if not isinstance(entries, dict):
-            check.add(f"{where}.{kind}", "expected a mapping of keys " + str(list(NOTE_KEYS)))
+            check.add(f"{where}, {kind}", f"expected a mapping of keys {list(NOTE_GROUP_KEYS)} or ISO2 codes")
             continue
-        bad = sorted(set(entries) - set(NOTE_KEYS))
-        if bad:
-            check.add(f"{where}.{kind}", f"unknown key(s) {bad} (expected {list(NOTE_KEYS)})")
         notes[kind] = {}
         for key, body in entries.items():
-            if key not in NOTE_KEYS:
+            place = f"{where}, {kind}.{key}"
+            if key not in NOTE_GROUP_KEYS and key not in iso_codes:
+                check.add(place, f"unknown key (expected one of {list(NOTE_GROUP_KEYS)} or a country's ISO2 code)")
                 continue
-            texts = check.by_language(f"{where}.{kind}.{key}", {lang: (body or {}).get(lang) for lang in LANGUAGES}
-                                      if isinstance(body, dict) else body, "note")
+            if not isinstance(body, dict):
+                check.add(place, "must be {fr: ..., en: ..., source: ...}")
+                continue
+            extra = sorted(set(body) - set(LANGUAGES) - {"source"})
+            if extra:
+                check.add(place, f"unknown field(s) {extra}")
+            texts = check.by_language(place, {lang: body.get(lang) for lang in LANGUAGES}, "note")
             notes[kind][key] = {lang: " ".join(text.split()) for lang, text in texts.items()}
     check.raise_if_any()
     return notes

@@ -152,9 +152,19 @@ def coverage_note_key(iso2: Optional[str]) -> Optional[str]:
 
 
 def coverage_note(key: str, lang: str = "fr", kind: str = "treatment") -> Optional[str]:
-    """The note of content/countries.yml for a key of coverage_note_key (kind: treatment | insurance)."""
+    """The note of content/countries.yml for a key (kind: treatment | insurance)."""
     note = load_coverage_notes().get(kind, {}).get(key)
     return note[lang] if note else None
+
+
+def note_key(iso2: Optional[str], kind: str) -> Optional[str]:
+    """The note that speaks for this country: its own (e.g. DK), else its group's (coverage_note_key)."""
+    iso2 = (iso2 or "").upper()
+    notes = load_coverage_notes().get(kind, {})
+    if iso2 in notes:
+        return iso2
+    key = coverage_note_key(iso2)
+    return key if key in notes else None
 
 
 # --------------------------------------------------------------------------- roles
