@@ -32,6 +32,8 @@ from core.privacy import redact
 from core.situation import Situation
 
 INSURED_COUNTRY = "insured_country"  # value of `asked_fact` while "Where are you insured?" waits for its reply
+# "The NCP informs; your fund decides": once per conversation (the greeting says it too).
+DISCLAIMERS = ("utter_ncp_informs", "utter_ncp_informs_insurer", "utter_greet")
 
 
 # --------------------------------------------------------------------------- the asker
@@ -123,8 +125,8 @@ def answer_turn(dispatcher: CollectingDispatcher, tracker: Tracker, qt: Question
     dispatcher.utter_message(text=rendered.first, buttons=answer_buttons(rendered), json_message=answer_payload(rendered))
     if rendered.note:
         dispatcher.utter_message(text=rendered.note)
-    if not follow_up.said(tracker, ("utter_ncp_informs", "utter_greet")):
-        dispatcher.utter_message(response="utter_ncp_informs")
+    if not follow_up.said(tracker, DISCLAIMERS):
+        dispatcher.utter_message(response="utter_ncp_informs" if group in (None, "FR") else "utter_ncp_informs_insurer")
 
     offer = qt.offers_agent or bool(tracker.get_slot("identifier_seen"))
     ask_feedback = not offer and not follow_up.feedback_given(tracker)
