@@ -32,6 +32,7 @@ from core.privacy import redact
 from core.situation import Situation
 
 INSURED_COUNTRY = "insured_country"  # value of `asked_fact` while "Where are you insured?" waits for its reply
+SHORT_REPLY_WORDS = 5  # "je suis assurée en Belgique"
 # "The NCP informs; your fund decides": once per conversation (the greeting says it too).
 DISCLAIMERS = ("utter_ncp_informs", "utter_ncp_informs_insurer", "utter_greet")
 
@@ -55,6 +56,12 @@ def reply_to_insurer_question(tracker: Tracker) -> Tuple[Optional[str], Optional
         return None, None
     mentions = find_countries(text)
     return (mentions[0].iso2 if mentions else None), None
+
+
+def is_short_reply(tracker: Tracker) -> bool:
+    """A few words naming where the asker is insured, right after the assistant asked it."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    return answer_text.words(text) <= SHORT_REPLY_WORDS and any(reply_to_insurer_question(tracker))
 
 
 def situation_of(tracker: Tracker) -> Tuple[Situation, Optional[str], List[Dict[Text, Any]]]:
@@ -173,6 +180,13 @@ class ActionAnswerQuestion(Action):
         message = tracker.latest_message or {}
         qt = answer_by_intent((message.get("intent") or {}).get("name"))
         language = tracker.get_slot("language") or "fr"
+        pending = load_answers().get(tracker.get_slot("pending_question") or "")
+        if pending and is_short_reply(tracker):
+            # "Belgique" after "Where are you insured?" may be read as a question type of
+            # its own; it is the reply, and the waiting question is the one to answer.
+            situation, group, facts = situation_of(tracker)
+            return facts + answer_turn(dispatcher, tracker, pending, situation, group, language,
+                                       message.get("text") or "")
         if qt is None:  # an intent without content: never a dead end
             dispatcher.utter_message(response="utter_fallback_offer_human")
             return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]
@@ -229,13 +243,18 @@ class ActionAcknowledgeContext(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         language = tracker.get_slot("language") or "fr"
-        events: List[Dict[Text, Any]] = [SlotSet("feedback_asked", False)]
+        # The wait for a reply ends here whatever the message says (the rules expect it).
+        events: List[Dict[Text, Any]] = [SlotSet("feedback_asked", False), SlotSet("asked_fact", None),
+                                         SlotSet("pending_question", None)]
         pending = load_answers().get(tracker.get_slot("pending_question") or "")
         if pending and tracker.get_slot("asked_fact") == INSURED_COUNTRY:
             situation, group, facts = situation_of(tracker)
             if group:
                 text = (tracker.latest_message or {}).get("text") or ""
                 return events + facts + answer_turn(dispatcher, tracker, pending, situation, group, language, text)
+        if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "nlu_fallback":
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return events
 
         if tracker.get_slot("profile") and not follow_up.origin_known(tracker) and not tracker.get_slot("origin_asked"):
             dispatcher.utter_message(**follow_up.origin_question(language))

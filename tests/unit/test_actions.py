@@ -323,6 +323,17 @@ def test_a_typed_reply_to_the_insurer_question_is_read():
     assert slots["insured_country"] == "BE" and slots["last_answer"] == "C1|insured_elsewhere|"
 
 
+def test_a_reply_the_classifier_reads_as_something_else_still_answers_the_waiting_question():
+    waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1"}
+    # "Belgique" read as "which countries?" (A3), or not understood at all
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Belgique", "q_a3_which_countries", slots=waiting))
+    assert slots["last_answer"] == "C1|insured_elsewhere|" and slots["insured_country"] == "BE"
+    _, slots, _ = run(ActionAcknowledgeContext(), make_tracker("en Belgique", "nlu_fallback", slots=waiting))
+    assert slots["last_answer"] == "C1|insured_elsewhere|"
+    messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker("blorf", "nlu_fallback", slots=waiting))
+    assert responses_of(messages) == ["utter_ask_rephrase"] and slots["asked_fact"] is None
+
+
 def test_a_new_question_instead_of_the_reply_is_answered_and_the_wait_ends():
     waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1", **FRANCE}
     _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Quels soins sont exclus ?", "q_a4_covered_care",
