@@ -148,9 +148,15 @@ def type_message(driver, text: str) -> Callable[[], None]:
     return action
 
 
+def choices(driver, payload: str) -> list:
+    """The active choice buttons with this payload (payloads hold quotes: compared, not put in a selector)."""
+    return [b for b in driver.find_elements(By.CSS_SELECTOR, ".pcn-choice:not([disabled])")
+            if b.get_attribute("data-payload") == payload]
+
+
 def click_choice(driver, payload: str) -> Callable[[], None]:
     def action() -> None:
-        buttons = driver.find_elements(By.CSS_SELECTOR, f'.pcn-choice[data-payload="{payload}"]:not([disabled])')
+        buttons = choices(driver, payload)
         assert buttons, f"no button with payload {payload}; bot said: {bot_texts(driver)[-2:]}"
         buttons[-1].click()
     return action
@@ -162,15 +168,14 @@ INSURED_IN_FRANCE = '/inform{"insured_country": "FR"}'
 def ask_question(driver, question: str) -> List[str]:
     """Types a question; answers "Where are you insured?" with France when it is asked. Returns the answer turn."""
     replies = act_and_wait(driver, type_message(driver, question))
-    if driver.find_elements(By.CSS_SELECTOR, f'.pcn-choice[data-payload=\'{INSURED_IN_FRANCE}\']:not([disabled])'):
+    if choices(driver, INSURED_IN_FRANCE):
         replies = act_and_wait(driver, click_choice(driver, INSURED_IN_FRANCE))
     return replies
 
 
 def answered(driver) -> bool:
     """The question got its answer, or the one question that comes before it."""
-    return bool(driver.find_elements(By.CSS_SELECTOR, ".pcn-disclosure") or driver.find_elements(
-        By.CSS_SELECTOR, f'.pcn-choice[data-payload=\'{INSURED_IN_FRANCE}\']'))
+    return bool(driver.find_elements(By.CSS_SELECTOR, ".pcn-disclosure") or choices(driver, INSURED_IN_FRANCE))
 
 
 def last_answer(driver):
@@ -420,8 +425,9 @@ def test_typing_indicator_while_the_assistant_answers(desk, browser):  # noqa: F
 
 # -- the answer turn: its first line in view, details and sources opened in place -------------
 VIEWPORTS = {"desktop": None, "phone-390": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}}
-SECOND_QUESTION = {"fr": "Comment se faire rembourser des soins payés en Espagne ?",
-                   "en": "How do I claim back what I paid for care in Spain?"}
+# Care in Switzerland: the answer comes with its note, the longest kind of reply.
+SECOND_QUESTION = {"fr": "Comment se faire rembourser des soins payés en Suisse ?",
+                   "en": "I paid a doctor in Switzerland, how do I claim it back?"}
 
 IN_VIEW = """
 const item = arguments[0], log = document.getElementById('pcn-chat-log');
