@@ -88,9 +88,11 @@ class Desk:
 
 
 def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: str = "endpoints.yml",
-               extra_env: Optional[Dict[str, str]] = None) -> Desk:
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` (the README test command does it)")
+               extra_env: Optional[Dict[str, str]] = None, root: Path = REPO_ROOT) -> Desk:
+    """`root`: another checkout of the desk (with its trained model), e.g. an older commit for a benchmark."""
+    model = root / MODEL.relative_to(REPO_ROOT)
+    if not model.exists():
+        pytest.fail(f"{model} is missing: run `make train` (the README test command does it)")
     workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
     database_url = database_url or os.environ.get("PCN_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'desk.db'}"
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
@@ -104,7 +106,8 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         PCN_SPOOL_DIR=str(workdir / "spool"),
     )
     env.update(extra_env or {})
-    subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=REPO_ROOT, check=True,
+    env["PYTHONPATH"] = env["PYTHONPATH"].replace(str(REPO_ROOT), str(root), 1)
+    subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=root, check=True,
                    stdout=subprocess.DEVNULL)
     desk = Desk(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
@@ -117,16 +120,16 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
     commands = {
         "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
         "rasa": [
-            sys.executable, "-m", "rasa", "run", "--model", str(MODEL), "--port", str(rasa_port),
+            sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
             "--endpoints", endpoints, "--credentials", "credentials.yml",
             "--enable-api", "--auth-token", TOKEN, "--cors", *cors_origins(env),  # as `make run` does
         ],
     }
-    if web and (REPO_ROOT / "bot" / "webserver.py").exists():
+    if web and (root / "bot" / "webserver.py").exists():
         commands["web"] = [sys.executable, "-m", "bot.webserver", "--port", str(web_port)]
     for name, command in commands.items():
         log = open(workdir / f"{name}.log", "w")
-        desk.processes[name] = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        desk.processes[name] = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     checks = {"actions": f"{desk.actions_url}/health", "rasa": f"{desk.rasa_url}/status?token={TOKEN}",
               "web": f"{desk.web_url}/"}
     deadline = time.monotonic() + 240
