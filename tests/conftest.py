@@ -10,6 +10,12 @@ Databases
                     ``PCN_DATABASE_URL`` for the test (repositories use it).
   ``sqlite_url``    an empty SQLite database only (no parametrization).
   ``spool_dir``     a temporary ``PCN_SPOOL_DIR``.
+
+Isolation (autouse)
+  Every test runs with its own migrated SQLite database and spool folder in
+  ``PCN_DATABASE_URL`` / ``PCN_SPOOL_DIR`` (a fixture above may replace them),
+  so no test can reach the running desk's ``data/``. The session fails if
+  ``data/`` changed anyway (a subprocess, a hard-coded path…).
 """
 from __future__ import annotations
 
@@ -32,8 +38,76 @@ PG_ADMIN_CANDIDATES = (
 )
 
 
+DATA_DIR = REPO_ROOT / "data"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs the PostgreSQL server on 127.0.0.1:5432")
+
+
+def _data_snapshot() -> dict:
+    """{path: (size, mtime)} of everything under data/ (empty when it does not exist)."""
+    if not DATA_DIR.exists():
+        return {}
+    return {str(p.relative_to(REPO_ROOT)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(DATA_DIR.rglob("*")) if p.is_file()}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config._pcn_data_before = _data_snapshot()  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = getattr(session.config, "_pcn_data_before", None)
+    if before is None:
+        return
+    after = _data_snapshot()
+    changed = sorted(path for path in set(before) | set(after) if before.get(path) != after.get(path))
+    if changed:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = "tests touched the running desk's data/: " + ", ".join(changed)
+        if reporter:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: Optional[pytest.Item]):
+    """Writes queued by a test land in that test's database, before its fixtures are torn
+    down (a PostgreSQL test database is dropped then), never in the next test's."""
+    enquiry_log = sys.modules.get("actions.enquiry_log")
+    if enquiry_log is not None:
+        enquiry_log.drain(30)
+    yield
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    from db import migrate
+    from db.session import dispose_engine
+
+    path = tmp_path_factory.mktemp("pcn-template") / "pcn.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    dispose_engine(url)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data(_migrated_template: Path, tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import shutil
+
+    folder = tmp_path_factory.mktemp("pcn-isolated")
+    shutil.copyfile(_migrated_template, folder / "pcn.db")
+    url = f"sqlite:///{folder / 'pcn.db'}"
+    monkeypatch.setenv("PCN_DATABASE_URL", url)
+    monkeypatch.setenv("PCN_SPOOL_DIR", str(folder / "spool"))
+    yield
+    from db.session import dispose_engine
+
+    dispose_engine(url)
 
 
 def _in_ci() -> bool:
