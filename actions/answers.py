@@ -135,7 +135,8 @@ def answer_turn(dispatcher: CollectingDispatcher, tracker: Tracker, qt: Question
     if not follow_up.said(tracker, DISCLAIMERS):
         dispatcher.utter_message(response="utter_ncp_informs" if group in (None, "FR") else "utter_ncp_informs_insurer")
 
-    offer = qt.offers_agent or bool(tracker.get_slot("identifier_seen"))
+    # A personal identifier or distress (slot of actions/context.py) calls for a person too.
+    offer = qt.offers_agent or bool(tracker.get_slot("identifier_seen")) or bool(tracker.get_slot("distress"))
     ask_feedback = not offer and not follow_up.feedback_given(tracker)
     if offer and qt.handoff:
         dispatcher.utter_message(**handoff_message(qt, language))

@@ -59,7 +59,7 @@ def feedback_given(tracker: Tracker) -> bool:
 
 def survey_allowed(tracker: Tracker) -> bool:
     """The profile survey: once per session, never after a complaint, distress, emergency or hand-off."""
-    if tracker.get_slot("profile_asked"):
+    if tracker.get_slot("profile_asked") or tracker.get_slot("distress"):
         return False
     for event in session_events(tracker):
         kind = event.get("event")
@@ -70,7 +70,7 @@ def survey_allowed(tracker: Tracker) -> bool:
             code = intent.split("_")[1].upper() if intent.startswith("q_") and intent.count("_") >= 2 else None
             if code in COMPLAINT_CODES:
                 return False
-        elif kind == "slot" and event.get("name") == "handoff_offered" and event.get("value"):
+        elif kind == "slot" and event.get("name") in ("handoff_offered", "distress") and event.get("value"):
             return False
         elif kind == "slot" and event.get("name") == "last_question_code" and event.get("value") in COMPLAINT_CODES:
             return False

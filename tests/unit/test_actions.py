@@ -260,6 +260,12 @@ def test_identifier_in_a_bot_question_also_offers_an_agent():
     assert "006 084" not in slots["last_question_text"]
 
 
+def test_distress_read_in_the_message_brings_the_offer_instead_of_the_feedback_question():
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Je n'en peux plus, quels soins sont exclus ?", "q_a4_covered_care", slots={"language": "fr", "distress": True}))
+    assert questions_asked(messages) == ["utter_offer_human"] and slots["handoff_offered"] is True
+
+
 def test_switzerland_note_says_what_changes_once():
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
         "Puis-je me faire rembourser une opération en Suisse ?", "q_a1_right_to_care",
@@ -489,7 +495,8 @@ def test_a_positive_feedback_is_followed_by_the_survey_once():
     [{"event": "slot", "name": "handoff_offered", "value": True}],
     [user("request_human"), {"event": "active_loop", "name": "escalation_form"}],
     [user("feedback_negative")],
-], ids=["emergency", "complaint", "refused claim", "hand-off offered", "escalation", "negative feedback"])
+    [{"event": "slot", "name": "distress", "value": True}],
+], ids=["emergency", "complaint", "refused claim", "hand-off offered", "escalation", "negative feedback", "distress"])
 def test_no_survey_after_an_emergency_a_complaint_or_a_hand_off(history):
     messages, slots, _ = run(ActionRecordFeedback(), make_tracker(
         "/feedback_positive", "feedback_positive", slots={"language": "fr"},
