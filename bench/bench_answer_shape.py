@@ -47,7 +47,7 @@ from bench.results import publish  # noqa: E402
 from tests.servers import Desk, start_desk  # noqa: E402
 
 LANGUAGES = ("fr", "en")
-INSURED_IN_FRANCE = '/inform{"insured_country": "FR"}'
+INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
 
 
 def question_intents(root: Path) -> Dict[str, str]:

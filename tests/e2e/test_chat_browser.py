@@ -162,7 +162,7 @@ def click_choice(driver, payload: str) -> Callable[[], None]:
     return action
 
 
-INSURED_IN_FRANCE = '/inform{"insured_country": "FR"}'
+INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
 
 
 def ask_question(driver, question: str) -> List[str]:

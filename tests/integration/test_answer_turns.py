@@ -81,7 +81,7 @@ def test_the_survey_never_follows_an_emergency_a_complaint_or_a_hand_off(desk, l
 
 CLAIM = {"fr": "Comment me faire rembourser des soins ?", "en": "How do I get reimbursed for care?"}
 BUTTONS = {"france": INSURED_IN_FRANCE, "eu": '/inform{"insurance_group": "EU_EEA"}',
-           "uk": '/inform{"insured_country": "GB"}', "ch": '/inform{"insured_country": "CH"}',
+           "uk": '/inform{"insured_country": "GB", "country": "GB"}', "ch": '/inform{"insured_country": "CH", "country": "CH"}',
            "third": '/inform{"insurance_group": "THIRD"}'}
 # (question, who insures the asker, language) -> phrases the first bubble must hold / must not hold
 SITUATIONS = [
@@ -146,3 +146,13 @@ def test_the_country_of_insurance_is_asked_once_per_conversation(desk):
     replies = desk.send(sender, "Et combien vais-je être remboursé ?", "fr")
     assert not asks_where_insured(replies)
     assert "votre caisse" not in answer_of(replies)["text"]
+
+
+def test_the_reply_to_where_are_you_insured_reaches_the_bilan(desk):
+    from tests.integration.test_conversations import wait_rows
+
+    sender = new_sender()
+    ask(desk, sender, CLAIM["en"], "en", insured=BUTTONS["uk"])
+    rows = wait_rows(desk, "SELECT origin_country FROM enquiries WHERE conversation_id = :c", {"c": sender},
+                     lambda rows: rows and rows[0]["origin_country"])
+    assert rows[0]["origin_country"] == "GB"

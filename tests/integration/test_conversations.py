@@ -44,7 +44,7 @@ def wait_rows(desk, sql: str, params: dict, predicate=lambda rows: bool(rows), t
 
 
 ANSWER_PARTS = ("/more_details", "/show_sources")
-INSURED_IN_FRANCE = '/inform{"insured_country": "FR"}'
+INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
 
 
 def answer_of(replies) -> dict:
