@@ -9,7 +9,6 @@ send messages: the privacy reminder.)
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -51,13 +50,8 @@ def ensure_enquiry(tracker: Tracker, language: Optional[str]) -> List[Dict[Text,
     """Opens an enquiry when the session started without one (e.g. database down then)."""
     if tracker.get_slot("enquiry_id"):
         return []
-    enquiry_id = uuid.uuid4().hex
-    enquiry_log.start_enquiry(
-        enquiry_id=enquiry_id,
-        conversation_id=tracker.sender_id,
-        channel=channel_of((tracker.latest_message or {}).get("metadata") or {}),
-        language=language,
-    )
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    enquiry_id = enquiry_log.open_enquiry(tracker.sender_id, channel_of(metadata), language)
     return [SlotSet("enquiry_id", enquiry_id)]
 
 

@@ -1,7 +1,6 @@
 """Opens an enquiry (one per conversation session) and reads the widget's metadata."""
 from __future__ import annotations
 
-import uuid
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -32,13 +31,8 @@ class ActionSessionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         metadata = tracker.get_slot("session_started_metadata") or {}
         language = page_language(metadata)
-        enquiry_id = uuid.uuid4().hex
-        enquiry_log.start_enquiry(
-            enquiry_id=enquiry_id,
-            conversation_id=tracker.sender_id,
-            channel=channel_of(metadata),
-            language=language,
-        )
+        # the conversation's enquiry when Rasa restarted its session because of a database outage
+        enquiry_id = enquiry_log.open_enquiry(tracker.sender_id, channel_of(metadata), language)
         return [
             SessionStarted(),
             SlotSet("page_language", language),

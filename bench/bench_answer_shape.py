@@ -31,8 +31,12 @@ main's trained model):
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -44,7 +48,7 @@ import yaml  # noqa: E402
 
 from actions.answer_text import words  # noqa: E402
 from bench.results import publish  # noqa: E402
-from tests.servers import Desk, start_desk  # noqa: E402
+from tests.servers import TOKEN, Desk, _ready, free_port, start_desk  # noqa: E402
 
 LANGUAGES = ("fr", "en")
 INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
@@ -86,9 +90,39 @@ def summary(values: List[int]) -> str:
     return f"{statistics.median(values):g} / {max(values)}"
 
 
+def start_checkout(root: Path) -> Desk:
+    """A desk from another checkout (an older commit), started as that commit's tests started it:
+    its own code, model and migrations, on free ports and a temporary SQLite database."""
+    workdir = Path(tempfile.mkdtemp(prefix="pcn-shape-"))
+    rasa_port, actions_port = free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=str(root), PCN_DATABASE_URL=f"sqlite:///{workdir / 'desk.db'}",
+               PCN_SPOOL_DIR=str(workdir / "spool"), PCN_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
+               RASA_TELEMETRY_ENABLED="false")
+    subprocess.run([sys.executable, "-m", "db", "upgrade"], cwd=root, env=env, check=True, stdout=subprocess.DEVNULL)
+    desk = Desk(rasa_url=f"http://127.0.0.1:{rasa_port}", actions_url=f"http://127.0.0.1:{actions_port}",
+                web_url="", database_url=env["PCN_DATABASE_URL"], workdir=workdir, env=env)
+    commands = {
+        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        "rasa": [sys.executable, "-m", "rasa", "run", "--model", str(root / "models" / "pcn.tar.gz"),
+                 "--port", str(rasa_port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                 "--enable-api", "--auth-token", TOKEN],
+    }
+    for name, command in commands.items():
+        log = open(workdir / f"{name}.log", "w")
+        desk.processes[name] = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    for url in (f"{desk.actions_url}/health", f"{desk.rasa_url}/status?token={TOKEN}"):
+        while not _ready(url):
+            if time.monotonic() > deadline:
+                desk.stop()
+                raise SystemExit(f"the desk of {root} did not start:\n{desk.logs()}")
+            time.sleep(1)  # a benchmark, not a test: polling the servers' readiness
+    return desk
+
+
 def run(root: Path, codes: List[str], label: str) -> List[str]:
     intents = question_intents(root)
-    desk = start_desk(web=False, root=root)
+    desk = start_desk(web=False) if root == ROOT else start_checkout(root)
     rows = []
     try:
         for language in LANGUAGES:

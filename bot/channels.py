@@ -10,30 +10,48 @@
   so the widget can display it like any other answer:
 
   ======  ==========================================================
-  400     body not UTF-8, not JSON, not an object; sender not a short
-          string; message missing, not a string, empty or blank
+  400     body not UTF-8, not JSON, not an object, nested too deep,
+          ``NaN``/``Infinity``; not sent as ``application/json``;
+          sender missing, blank, not a short string or Rasa's
+          reserved ``default``; metadata not a flat object of short
+          strings; message missing, not a string, empty or blank
   413     message longer than ``max_message_chars`` (after
-          normalisation), or request body far too large
+          normalisation), or request body too large — refused from
+          its ``Content-Length`` before it is read (Sanic
+          ``REQUEST_MAX_SIZE``, ``core/sanic_limits.py``)
   429     more than ``max_messages_per_minute`` messages from one
-          ``sender`` in the last 60 s (sliding window, in memory,
-          at most ``MAX_TRACKED_SENDERS`` senders); ``Retry-After``
+          ``sender``, or more than ``max_messages_per_minute_per_client``
+          from one client address, in the last 60 s (sliding windows,
+          in memory, at most ``MAX_TRACKED_SENDERS`` keys each);
+          ``Retry-After``
   ======  ==========================================================
+
+  The client address is the socket peer, or the last address of the header
+  named by ``PCN_TRUSTED_PROXY_HEADER`` when a reverse proxy sets it
+  (``core/net.py``); the header is ignored when that setting is unset.
 
 * text normalisation (NFC; control, zero-width and bidi characters removed;
   lone surrogates removed) — HTML is passed on unchanged, as text: the
   assistant never echoes user text and the widget renders with textContent;
-* ``metadata`` (an object) passed through to Rasa (page language, channel);
+* of ``metadata``, only ``language`` and ``channel`` (short strings) are passed
+  on to Rasa (page language, channel): nothing else reaches the tracker store;
 * when Rasa produced no reply — what happens when the action server is
-  down — a bilingual "temporarily unavailable" message instead of an empty
-  list. Typed messages and button payloads (``/request_human``…) always get
+  down — or did not finish within ``reply_timeout_seconds`` — what happens
+  when it hangs — a bilingual "temporarily unavailable" message instead of
+  an empty list. Typed messages and button payloads (``/request_human``…) always get
   a reply from this assistant; only Rasa's built-in commands (``/restart``,
   ``/session_start``, ``/back``) may return an empty list.
 
 Configured in credentials.yml::
 
     bot.channels.LimitedRestInput:
-      max_message_chars: 1000
+      max_message_chars: 5000
       max_messages_per_minute: 20
+      max_messages_per_minute_per_client: 60
+      reply_timeout_seconds: 8
+
+The Sanic server of Rasa gets the body limit of this channel and the timeouts
+of ``core/sanic_limits.py`` when it starts.
 """
 from __future__ import annotations
 
@@ -50,16 +68,24 @@ from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Text, 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import rasa_speedups
+from core import net, sanic_limits
 
 logger = logging.getLogger(__name__)
 rasa_speedups.apply()  # this module is loaded by every Rasa server of the desk (credentials.yml)
 
-DEFAULT_MAX_MESSAGE_CHARS = 1000
+DEFAULT_MAX_MESSAGE_CHARS = 5000
 DEFAULT_MAX_MESSAGES_PER_MINUTE = 20
+DEFAULT_MAX_MESSAGES_PER_MINUTE_PER_CLIENT = 60
+DEFAULT_REPLY_TIMEOUT_SECONDS = 8.0
+RESERVED_SENDERS = ("default",)  # Rasa's shared conversation of sender-less requests
+METADATA_KEYS = ("language", "channel")
+MAX_METADATA_KEYS = 8
+MAX_METADATA_VALUE_CHARS = 64
 MAX_TRACKED_SENDERS = 10_000
 MAX_SENDER_CHARS = 128
 WINDOW_SECONDS = 60.0
@@ -197,8 +223,12 @@ class EdgeError(Exception):
         self.sender, self.language, self.values = sender, language, values
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity, -Infinity
+
+
 class LimitedRestInput(RestInput):
-    """REST channel with message-size and per-sender rate limits (see module doc)."""
+    """REST channel with message-size and rate limits (see module doc)."""
 
     @classmethod
     def name(cls) -> Text:
@@ -212,6 +242,10 @@ class LimitedRestInput(RestInput):
             max_messages_per_minute=int(
                 credentials.get("max_messages_per_minute", DEFAULT_MAX_MESSAGES_PER_MINUTE)
             ),
+            max_messages_per_minute_per_client=int(
+                credentials.get("max_messages_per_minute_per_client", DEFAULT_MAX_MESSAGES_PER_MINUTE_PER_CLIENT)
+            ),
+            reply_timeout_seconds=float(credentials.get("reply_timeout_seconds", DEFAULT_REPLY_TIMEOUT_SECONDS)),
         )
 
     def __init__(
@@ -219,19 +253,27 @@ class LimitedRestInput(RestInput):
         max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS,
         max_messages_per_minute: int = DEFAULT_MAX_MESSAGES_PER_MINUTE,
         clock: Callable[[], float] = time.monotonic,
+        max_messages_per_minute_per_client: int = DEFAULT_MAX_MESSAGES_PER_MINUTE_PER_CLIENT,
+        reply_timeout_seconds: float = DEFAULT_REPLY_TIMEOUT_SECONDS,
     ) -> None:
-        if max_message_chars <= 0 or max_messages_per_minute <= 0:
-            raise ValueError("max_message_chars and max_messages_per_minute must be positive integers")
+        if min(max_message_chars, max_messages_per_minute, max_messages_per_minute_per_client) <= 0:
+            raise ValueError("max_message_chars and the max_messages_per_minute limits must be positive integers")
+        if reply_timeout_seconds <= 0:
+            raise ValueError("reply_timeout_seconds must be positive")
         self.max_message_chars = max_message_chars
         self.max_messages_per_minute = max_messages_per_minute
+        self.max_messages_per_minute_per_client = max_messages_per_minute_per_client
+        self.reply_timeout_seconds = reply_timeout_seconds
         # JSON may escape every character as \uXXXX (12 bytes for an astral one)
         self.max_body_bytes = 12 * max_message_chars + 16_384
         self.limiter = SlidingWindowLimiter(max_messages_per_minute, clock=clock)
+        self.client_limiter = SlidingWindowLimiter(max_messages_per_minute_per_client, clock=clock)
 
     def limits(self) -> Dict[str, int]:
         return {
             "max_message_chars": self.max_message_chars,
             "max_messages_per_minute": self.max_messages_per_minute,
+            "max_messages_per_minute_per_client": self.max_messages_per_minute_per_client,
         }
 
     # -- request parsing ---------------------------------------------------
@@ -240,24 +282,26 @@ class LimitedRestInput(RestInput):
         body = request.body or b""
         if len(body) > self.max_body_bytes:
             raise EdgeError(413, "too_long", max=self.max_message_chars)
+        content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            # a form or text/plain post from a foreign page needs no CORS preflight (CSRF)
+            raise EdgeError(400, "invalid_request")
         try:
-            data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+            data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             raise EdgeError(400, "invalid_request")
         if not isinstance(data, dict):
             raise EdgeError(400, "invalid_request")
 
-        metadata = data.get("metadata")
-        metadata = metadata if isinstance(metadata, dict) else None
-        language = str((metadata or {}).get("language") or "")[:2].lower()
+        metadata, language = self.parse_metadata(data.get("metadata"))
 
         sender = data.get("sender")
-        if sender is not None:
-            if isinstance(sender, bool) or not isinstance(sender, (str, int)):
-                raise EdgeError(400, "invalid_request", language=language)
-            sender = normalise_text(str(sender))
-            if not sender or len(sender) > MAX_SENDER_CHARS:
-                raise EdgeError(400, "invalid_request", language=language)
+        if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+            # without a sender Rasa would put every such client in one shared conversation
+            raise EdgeError(400, "invalid_request", language=language)
+        sender = normalise_text(str(sender))
+        if not sender or len(sender) > MAX_SENDER_CHARS or sender.lower() in RESERVED_SENDERS:
+            raise EdgeError(400, "invalid_request", language=language)
 
         message = data.get("message")
         if message is not None and not isinstance(message, str):
@@ -269,13 +313,34 @@ class LimitedRestInput(RestInput):
             raise EdgeError(413, "too_long", sender=sender, language=language, max=self.max_message_chars)
         return sender, text, metadata, language
 
-    def check_rate(self, key: str, sender: Optional[str], language: str) -> None:
-        allowed, retry = self.limiter.hit(key)
-        if not allowed:
-            raise EdgeError(
-                429, "rate_limited", {"Retry-After": str(retry)}, sender=sender, language=language,
-                max=self.max_messages_per_minute, retry=retry,
-            )
+    @staticmethod
+    def parse_metadata(value: Any) -> Tuple[Optional[Dict[str, str]], str]:
+        """(the kept metadata, page language); a nested or odd metadata is a 400."""
+        if value is None:
+            return None, ""
+        if not isinstance(value, dict) or len(value) > MAX_METADATA_KEYS:
+            raise EdgeError(400, "invalid_request")
+        for item in value.values():
+            if item is not None and (not isinstance(item, str) or len(item) > MAX_METADATA_VALUE_CHARS):
+                raise EdgeError(400, "invalid_request")
+        kept = {key: value[key] for key in METADATA_KEYS if isinstance(value.get(key), str)}
+        return (kept or None), str(kept.get("language") or "")[:2].lower()
+
+    def check_rate(self, sender: str, client: str, language: str) -> None:
+        for limiter, key, limit in (
+            (self.client_limiter, f"ip:{client}", self.max_messages_per_minute_per_client),
+            (self.limiter, sender, self.max_messages_per_minute),
+        ):
+            allowed, retry = limiter.hit(key)
+            if not allowed:
+                raise EdgeError(
+                    429, "rate_limited", {"Retry-After": str(retry)}, sender=sender, language=language,
+                    max=limit, retry=retry,
+                )
+
+    @staticmethod
+    def client_of(request: Request) -> str:
+        return net.client_address(request.ip, request.headers)
 
     @staticmethod
     def bot_message(recipient_id: Optional[str], text: str) -> List[Dict[str, Any]]:
@@ -288,6 +353,16 @@ class LimitedRestInput(RestInput):
     # -- routes ------------------------------------------------------------
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.listener("before_server_start")
+        async def limit_the_server(app: Any, _loop: Any) -> None:
+            # the whole Rasa server: nothing it serves needs a bigger body than a chat message
+            sanic_limits.harden(app, self.max_body_bytes)
+
+        @webhook.exception(PayloadTooLarge)
+        async def too_large(request: Request, _exception: Exception) -> HTTPResponse:
+            # Sanic refused the body from its Content-Length, before reading it
+            return self.error_response(EdgeError(413, "too_long", max=self.max_message_chars))
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -306,7 +381,7 @@ class LimitedRestInput(RestInput):
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Any:
         try:
             sender, text, metadata, language = self.parse(request)
-            self.check_rate(sender or f"ip:{request.remote_addr or request.ip}", sender, language)
+            self.check_rate(sender, self.client_of(request), language)
         except EdgeError as error:
             return self.error_response(error)
 
@@ -320,9 +395,14 @@ class LimitedRestInput(RestInput):
         collector = CollectingOutputChannel()
         failed = False
         try:
-            await on_new_message(
-                UserMessage(text, collector, sender, input_channel=input_channel, metadata=metadata)
+            # a hung action server must not keep the user waiting: Rasa's own timeout is 5 minutes
+            await asyncio.wait_for(
+                on_new_message(UserMessage(text, collector, sender, input_channel=input_channel, metadata=metadata)),
+                timeout=self.reply_timeout_seconds,
             )
+        except asyncio.TimeoutError:
+            logger.error("rest.message.received.timeout after %.0f s", self.reply_timeout_seconds)
+            failed = True
         except asyncio.CancelledError:
             logger.error("rest.message.received.timeout")
             failed = True
@@ -330,8 +410,8 @@ class LimitedRestInput(RestInput):
             logger.exception("rest.message.received.failure")
             failed = True
 
-        messages = collector.messages
-        if not messages and (failed or not may_be_silent(text)):
+        messages = list(collector.messages)
+        if failed or (not messages and not may_be_silent(text)):
             logger.warning("rest.message.no_reply sender=%s: answering 'temporarily unavailable'", sender)
-            messages = self.bot_message(sender, bilingual("unavailable", language))
+            messages += self.bot_message(sender, bilingual("unavailable", language))
         return response.json(messages)

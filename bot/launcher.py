@@ -1,11 +1,19 @@
 """Starts the whole desk: database migrations, model, action server, Rasa server,
 the demo web page with the chat, and the Streamlit desk. Ctrl-C stops everything.
 
-Used by `make run`. Every process gets the same environment (core/settings.py).
+Used by `make run`. Every process gets the same environment: ``desk_environment()``
+(core/settings.py plus a fresh action-server secret); ``processes(env)`` is the
+list of servers and their command lines (also used by tests/servers.py).
+
+Safe defaults: every server listens on 127.0.0.1 unless its ``PCN_*_HOST`` says
+otherwise; the action server answers only calls carrying ``PCN_ACTIONS_SECRET``;
+files are created 0600 (``umask 077``); demo mode refuses to start on a
+non-loopback address, and its accounts get random passwords, printed once.
 """
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -14,11 +22,27 @@ import time
 import urllib.request
 from typing import Dict, List
 
+from core.net import is_loopback
 from core.settings import REPO_ROOT
 from core.settings import MODEL_NAME, MODELS_DIR, environment
 from bot.train import train
 
 PY = sys.executable
+HOSTS = ("PCN_RASA_HOST", "PCN_ACTIONS_HOST", "PCN_WEB_HOST", "PCN_DASHBOARD_HOST")
+
+
+def desk_environment() -> Dict[str, str]:
+    """The environment of every server: the settings' defaults, and the shared secret
+    of the action server (a new random one unless PCN_ACTIONS_SECRET is set)."""
+    env = environment()
+    if not env.get("PCN_ACTIONS_SECRET", "").strip():
+        env["PCN_ACTIONS_SECRET"] = secrets.token_urlsafe(32)
+    return env
+
+
+def exposed_hosts(env: Dict[str, str]) -> List[str]:
+    """The servers configured to listen beyond this machine."""
+    return [f"{name}={env[name]}" for name in HOSTS if not is_loopback(env[name])]
 
 
 def cors_origins(env: Dict[str, str]) -> List[str]:
@@ -35,18 +59,21 @@ def processes(env: Dict[str, str]) -> Dict[str, List[str]]:
     endpoints = "endpoints.production.yml" if env.get("PCN_REDIS_HOST") else "endpoints.yml"
     rasa = [
         PY, "-m", "rasa", "run", "--model", str(MODELS_DIR / f"{MODEL_NAME}.tar.gz"),
-        "--port", rasa_port, "--endpoints", endpoints, "--credentials", "credentials.yml",
+        "--interface", env["PCN_RASA_HOST"], "--port", rasa_port,
+        "--endpoints", endpoints, "--credentials", "credentials.yml",
         "--cors", *cors_origins(env),
     ]
     if env.get("PCN_RASA_TOKEN"):  # the HTTP API (tracker, events) only with a token
         rasa += ["--enable-api", "--auth-token", env["PCN_RASA_TOKEN"]]
     return {
-        "actions": [PY, "-m", "rasa_sdk", "--actions", "actions", "--port", actions_port],
+        # reads PCN_ACTIONS_SECRET from the environment (never on a command line: `ps` shows those)
+        "actions": [PY, "-m", "actions.server", "--host", env["PCN_ACTIONS_HOST"], "--port", actions_port],
         "rasa": rasa,
-        "web": [PY, "-m", "bot.webserver", "--port", web_port],
+        "web": [PY, "-m", "bot.webserver", "--host", env["PCN_WEB_HOST"], "--port", web_port],
+        # the other Streamlit options are in .streamlit/config.toml (also for `streamlit run`)
         "dashboard": [
-            PY, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", dashboard_port,
-            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer",
+            PY, "-m", "dashboard.serve", "--server.address", env["PCN_DASHBOARD_HOST"],
+            "--server.port", dashboard_port,
         ],
     }
 
@@ -74,13 +101,19 @@ def wait_for(url: str, timeout: float) -> bool:
 
 
 def main() -> int:
-    env = environment()
+    os.umask(0o077)  # the database, the spool and the journal hold personal data
+    env = desk_environment()
     busy = busy_ports(env)
     if busy:
         print(f"Port(s) already in use: {', '.join(busy)}. Stop the other desk or set these variables.",
               file=sys.stderr)
         return 1
     env.setdefault("PCN_DEMO", "1")  # `make run` is a demonstration unless PCN_DEMO=0
+    exposed = exposed_hosts(env)
+    if env["PCN_DEMO"] == "1" and exposed:
+        print(f"Demo mode (PCN_DEMO=1) listens on this machine only; refusing {', '.join(exposed)}. "
+              "Set PCN_DEMO=0 and create real accounts (python -m dashboard.users add ...).", file=sys.stderr)
+        return 1
     workers = env.get("PCN_RASA_WORKERS", "1").strip()
     if not workers.isdigit() or int(workers) < 1:
         print(f"PCN_RASA_WORKERS must be a whole number >= 1, not {workers!r}.", file=sys.stderr)
@@ -94,6 +127,8 @@ def main() -> int:
     os.chdir(REPO_ROOT)
     subprocess.run([PY, "-m", "db", "upgrade"], env=env, check=True)
     if env["PCN_DEMO"] == "1":
+        # Demo accounts with random passwords, printed here once (when they are created).
+        subprocess.run([PY, "-m", "dashboard.users", "demo"], env=env, check=False)
         # Synthetic enquiries and tickets; refuses (harmlessly) when demo data exists.
         subprocess.run([PY, "-m", "db.demo"], env=env, check=False)
     if train() != 0:
@@ -119,12 +154,13 @@ def main() -> int:
 
     # Ctrl-C, also when started from a script that ignores SIGINT for background jobs.
     signal.signal(signal.SIGINT, interrupt)
-    rasa_url = f"http://localhost:{env['PCN_RASA_PORT']}"
+    rasa_url = f"http://{env['PCN_RASA_HOST']}:{env['PCN_RASA_PORT']}"
     if wait_for(rasa_url + "/", timeout=180):
         print(
             "\nPCN desk is running:\n"
             f"  chat on the demo PCN page  http://localhost:{env['PCN_WEB_PORT']}/  (English: /en/)\n"
             f"  agent console and bilan    http://localhost:{env['PCN_DASHBOARD_PORT']}/\n"
+            f"  listening on               {', '.join(sorted({env[name] for name in HOSTS}))}\n"
             f"  Rasa REST channel          {rasa_url}/webhooks/rest/webhook\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -1,6 +1,8 @@
 """The demo PCN web page with the chat widget: ``python -m bot.webserver --port 8080``.
 
-A small static server (stdlib ``ThreadingHTTPServer``) for ``web/`` only:
+A small static server for ``web/`` only, on Sanic (already in the stack: an
+event loop, not a thread per connection), with the size limit and the total
+header and request timeouts of ``core/sanic_limits.py``:
 
 * GET/HEAD only; no directory listing (a directory serves its ``index.html``
   or 404); no path traversal (the resolved path must stay inside ``web/``;
@@ -18,14 +20,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import re
 import sys
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 from urllib.parse import unquote, urlsplit
+
+from core import settings
+from core.sanic_limits import harden
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 1024  # GET and HEAD only: no body is expected
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
@@ -135,96 +143,88 @@ def resolve(url_path: str, root: Path = WEB_ROOT) -> Optional[Path]:
     return candidate
 
 
-class Handler(BaseHTTPRequestHandler):
-    server_version = "PCN-web"
-    protocol_version = "HTTP/1.1"
-    root: Path = WEB_ROOT
+def _response(status: int, body: bytes, content_type: str, host: Optional[str],
+              extra: Optional[Dict[str, str]] = None, head: bool = False) -> Any:
+    from sanic.response import HTTPResponse
 
-    def version_string(self) -> str:
-        return self.server_version
+    try:
+        connect = rasa_url(host)
+    except ValueError as error:
+        logger.error("configuration error: %s", error)
+        connect = "http://localhost:5005"
+        if status == 200:
+            status, body, content_type = 500, b"Server configuration error\n", "text/plain; charset=utf-8"
+    headers = {"Content-Type": content_type, **security_headers(connect), **(extra or {}),
+               "Content-Length": str(len(body))}
+    return HTTPResponse(b"" if head else body, status=status, headers=headers, content_type=None)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        sys.stderr.write("web %s - %s\n" % (self.address_string(), format % args))
 
-    def _send(self, status: int, body: bytes, content_type: str, extra: Optional[Dict[str, str]] = None,
-              head: bool = False) -> None:
+def _error(status: int, host: Optional[str], head: bool = False, extra: Optional[Dict[str, str]] = None) -> Any:
+    phrase = HTTPStatus(status).phrase
+    return _response(status, f"{status} {phrase}\n".encode(), "text/plain; charset=utf-8", host,
+                     {"Cache-Control": "no-store", **(extra or {})}, head)
+
+
+def serve(raw_path: str, host: Optional[str], head: bool, root: Path = WEB_ROOT) -> Any:
+    """The response to GET/HEAD ``raw_path`` (still percent-encoded)."""
+    path = urlsplit(raw_path).path
+    if path == "/config.js":
         try:
-            connect = rasa_url(self.headers.get("Host"))
-        except ValueError as error:
-            self.log_message("configuration error: %s", error)
-            connect = "http://localhost:5005"
-            if status == 200:
-                status, body, content_type = 500, b"Server configuration error\n", "text/plain; charset=utf-8"
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in {**security_headers(connect), **(extra or {})}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _error(self, status: int, head: bool = False) -> None:
-        phrase = HTTPStatus(status).phrase
-        self._send(status, f"{status} {phrase}\n".encode(), "text/plain; charset=utf-8",
-                   {"Cache-Control": "no-store"}, head)
-
-    def _serve(self, head: bool) -> None:
-        path = urlsplit(self.path).path
-        if path == "/config.js":
-            try:
-                config = {"rasaUrl": rasa_url(self.headers.get("Host"))}
-            except ValueError:
-                return self._error(500, head)
-            # json.dumps escapes nothing dangerous here (validated URL), but keep "</" out anyway.
-            body = ("window.PCN_CONFIG = " + json.dumps(config).replace("</", "<\\/") + ";\n").encode()
-            return self._send(200, body, MIME_TYPES[".js"], {"Cache-Control": "no-store"}, head)
-        try:
-            file = resolve(path, self.root)
-        except UnicodeDecodeError:
-            file = None
-        if file is None:
-            return self._error(404, head)
-        if not path.endswith("/") and file.name == "index.html" and not path.endswith("index.html"):
-            # /en → /en/ so that relative links in the page work
-            location = path + "/"
-            return self._send(301, b"", "text/plain; charset=utf-8", {"Location": location}, head)
-        body = file.read_bytes()
-        self._send(200, body, MIME_TYPES[file.suffix.lower()], {"Cache-Control": "no-cache"}, head)
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._serve(head=True)
-
-    def _not_allowed(self) -> None:
-        self._send(405, b"405 Method Not Allowed\n", "text/plain; charset=utf-8", {"Allow": "GET, HEAD"})
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+            config = {"rasaUrl": rasa_url(host)}
+        except ValueError:
+            return _error(500, host, head)
+        # json.dumps escapes nothing dangerous here (validated URL), but keep "</" out anyway.
+        body = ("window.PCN_CONFIG = " + json.dumps(config).replace("</", "<\\/") + ";\n").encode()
+        return _response(200, body, MIME_TYPES[".js"], host, {"Cache-Control": "no-store"}, head)
+    try:
+        file = resolve(path, root)
+    except UnicodeDecodeError:
+        file = None
+    if file is None:
+        return _error(404, host, head)
+    if not path.endswith("/") and file.name == "index.html" and not path.endswith("index.html"):
+        # /en → /en/ so that relative links in the page work
+        return _response(301, b"", "text/plain; charset=utf-8", host, {"Location": path + "/"}, head)
+    return _response(200, file.read_bytes(), MIME_TYPES[file.suffix.lower()], host, {"Cache-Control": "no-cache"}, head)
 
 
-def make_server(host: str, port: int, root: Path = WEB_ROOT) -> ThreadingHTTPServer:
-    handler = type("PCNHandler", (Handler,), {"root": root})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+def make_app(root: Path = WEB_ROOT, name: str = "pcn_web") -> Any:
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    app = Sanic(name, configure_logging=False)
+    app.config.FORWARDED_SECRET = None
+
+    async def handle(request: Any, **_: Any) -> Any:
+        host = request.headers.get("host")
+        if request.method not in ("GET", "HEAD"):
+            return _response(405, b"405 Method Not Allowed\n", "text/plain; charset=utf-8", host, {"Allow": "GET, HEAD"})
+        # the raw path, as sent: resolve() decodes it once, itself, and refuses what escapes web/
+        raw = request.raw_url.decode("latin-1") if isinstance(request.raw_url, bytes) else str(request.raw_url)
+        return serve(raw, host, request.method == "HEAD", root)
+
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    app.add_route(handle, "/", methods=methods, name="root")
+    app.add_route(handle, "/<rest:path>", methods=methods, name="files")
+
+    @app.exception(SanicException)
+    async def sanic_error(request: Any, exception: SanicException) -> Any:
+        return _error(exception.status_code if exception.status_code in HTTPStatus._value2member_map_ else 400,
+                      request.headers.get("host") if request else None)
+
+    harden(app, MAX_BODY_BYTES)
+    return app
 
 
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description="Serves the demo PCN page and the chat widget (web/).")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PCN_WEB_PORT", "8080")))
-    parser.add_argument("--host", default=os.environ.get("PCN_WEB_HOST", "0.0.0.0"))
+    parser.add_argument("--port", type=int, default=int(settings.get("PCN_WEB_PORT") or 8080))
+    parser.add_argument("--host", default=settings.get("PCN_WEB_HOST"))
     args = parser.parse_args(argv)
     rasa_url(None)  # fail early on a bad PCN_PUBLIC_RASA_URL / PCN_RASA_PORT
-    server = make_server(args.host, args.port)
+    app = make_app()
     print(f"PCN demo page on http://{args.host}:{args.port}/ (web/: {WEB_ROOT})", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    app.run(host=args.host, port=args.port, workers=1, access_log=False)
     return 0
 
 

@@ -37,7 +37,26 @@ _DECLARED = (
     Setting("PCN_ACTIONS_PORT", "5055", "port of the action server"),
     Setting("PCN_WEB_PORT", "8080", "port of the demo web page"),
     Setting("PCN_DASHBOARD_PORT", "8501", "port of the agent console and bilan (Streamlit)"),
-    Setting("PCN_WEB_HOST", "0.0.0.0", "address the demo web server listens on"),
+    Setting("PCN_RASA_HOST", "127.0.0.1", "address the Rasa server listens on (`0.0.0.0`: every interface)"),
+    Setting("PCN_ACTIONS_HOST", "127.0.0.1", "address the action server listens on; only Rasa calls it"),
+    Setting("PCN_WEB_HOST", "127.0.0.1", "address the demo web server listens on"),
+    Setting("PCN_DASHBOARD_HOST", "127.0.0.1", "address the agent console (Streamlit) listens on"),
+    Setting("PCN_ACTIONS_SECRET", None,
+            "shared secret Rasa sends to the action server (header `X-PCN-Actions-Secret`); "
+            "default: a new random one at each `make run`. Required by the action server"),
+    Setting("PCN_TRUSTED_PROXY_HEADER", None,
+            "header holding the client address set by your reverse proxy (e.g. `X-Forwarded-For`); "
+            "unset: the socket peer is the client and such headers are ignored"),
+    Setting("PCN_SESSION_SECRET", None,
+            "key signing the console's login cookie; default: a random key per console process "
+            "(a restart logs everyone out)"),
+    Setting("PCN_SESSION_HOURS", "8", "the console's login (cookie) expires after this many idle hours"),
+    Setting("PCN_LOGIN_MAX_FAILURES", "5", "failed logins in a row that lock a console account"),
+    Setting("PCN_LOGIN_LOCKOUT_MINUTES", "15", "how long a locked console account stays locked"),
+    Setting("PCN_LOGIN_MAX_FAILURES_PER_CLIENT", "20",
+            "failed logins from one client address in 15 minutes before it is refused"),
+    Setting("PCN_SPOOL_FLUSH_SECONDS", "30",
+            "the action server retries spooled tickets every this many seconds"),
     Setting("PCN_ACTION_ENDPOINT", None,
             "URL Rasa calls for custom actions; default `http://127.0.0.1:<PCN_ACTIONS_PORT>/webhook`"),
     Setting("PCN_PUBLIC_RASA_URL", None,
@@ -69,6 +88,15 @@ def get(name: str, environ: Optional[Dict[str, str]] = None) -> Optional[str]:
 
 def flag(name: str, environ: Optional[Dict[str, str]] = None) -> bool:
     return (get(name, environ) or "").lower() in ("1", "true", "yes", "on")
+
+
+def integer(name: str, environ: Optional[Dict[str, str]] = None) -> int:
+    """A declared setting that must be a whole number (a clear error otherwise)."""
+    raw = get(name, environ)
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def content_dir() -> Path:

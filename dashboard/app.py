@@ -6,6 +6,7 @@ with ``PCN_DATABASE_URL`` (default ``sqlite:///<repo>/data/pcn.db``).
 """
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from dashboard import auth  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+logger = logging.getLogger("dashboard")
 
 
 def _safe_url() -> str:
@@ -56,17 +58,14 @@ def main() -> None:
 
     problem = database_status()
     if problem:
+        # the details are for the operator's log, not for whoever opens the page
+        logger.error("console: %s", t(problem, "en", url=_safe_url()))
         st.title(t("app_title", lg))
-        st.error(t(problem, lg, url=_safe_url()))
+        st.error(t("db_unavailable", lg))
         st.stop()
 
-    if auth.demo_mode() and not st.session_state.get("_demo_users"):
-        from db.repositories.users import ensure_demo_users
-
-        ensure_demo_users()
-        st.session_state["_demo_users"] = True
-
-    user = auth.current_user()
+    user = auth.refresh()  # the session checked again in the database on every run
+    auth.sync_cookie()
     if user is None:
         from db.repositories.users import count_users
 

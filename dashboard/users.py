@@ -4,6 +4,7 @@
     python -m dashboard.users list
     python -m dashboard.users set-password USERNAME [--password P]
     python -m dashboard.users disable USERNAME      (enable USERNAME to undo)
+    python -m dashboard.users demo                  (PCN_DEMO=1: demo accounts, random passwords printed once)
 
 Without ``--password`` the password is asked twice on the terminal (not echoed).
 Uses ``PCN_DATABASE_URL`` like the rest of the desk.
@@ -47,6 +48,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     r = sub.add_parser("set-role", help="change the role of an account")
     r.add_argument("username")
     r.add_argument("role", choices=users.ROLES)
+    sub.add_parser("demo", help="create the missing demo accounts; prints their random passwords once")
     args = p.parse_args(argv)
     try:
         if args.cmd == "add":
@@ -61,6 +63,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         elif args.cmd in ("disable", "enable"):
             users.set_active(args.username, args.cmd == "enable")
             print(f"{args.username} {args.cmd}d")
+        elif args.cmd == "demo":
+            created = users.ensure_demo_users()
+            if created:
+                print("Demo accounts of the console (shown once; change one with "
+                      "`python -m dashboard.users set-password USER`):")
+                for username, password in created.items():
+                    print(f"  {username:14} {password}")
+            else:
+                print("Demo accounts exist already (their passwords were shown when they were created; "
+                      "`python -m dashboard.users set-password demo-admin` sets a new one).")
         elif args.cmd == "set-role":
             users.set_role(args.username, args.role)
             print(f"{args.username} is now {args.role}")

@@ -162,6 +162,34 @@ class DeskUser(Base):
         return f"<DeskUser {self.username} {self.role}>"
 
 
+class DeskSession(Base):
+    """A signed-in console session (the login cookie names it); revoked at logout,
+    and for every session of an account that is disabled or gets a new password."""
+
+    __tablename__ = "desk_sessions"
+
+    id = sa.Column(sa.String(64), primary_key=True)  # random; the cookie carries it, signed
+    user_id = sa.Column(
+        sa.Integer, sa.ForeignKey("desk_users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = sa.Column(UTCDateTime, nullable=True)
+
+
+class DeskLoginEvent(Base):
+    """The audit of console logins: successes, failures, refusals (throttled, locked), logouts."""
+
+    __tablename__ = "desk_login_events"
+
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    at = sa.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    username = sa.Column(sa.String(64), nullable=False, index=True)  # as typed (truncated)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("desk_users.id", ondelete="SET NULL"), nullable=True)
+    client = sa.Column(sa.String(64), nullable=False, index=True)
+    event = sa.Column(sa.String(16), nullable=False)  # ok | failed | throttled | locked | logout
+
+
 class Ticket(Base):
     """An escalated enquiry, answered by a PCN agent from the console."""
 
@@ -265,6 +293,8 @@ __all__ = [
     "Enquiry",
     "EnquiryQuestion",
     "DeskUser",
+    "DeskSession",
+    "DeskLoginEvent",
     "Ticket",
     "TicketMessage",
     "TicketAudit",

@@ -26,15 +26,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from core import settings
+from core.private_files import create_private_file
 
 
 def ensure_sqlite_folder(url: str) -> None:
-    """Create the parent folder of a SQLite file URL (no-op for other backends)."""
+    """Create the parent folder of a SQLite file URL, and the file itself with mode 0600
+    (no-op for other backends)."""
     if not url.startswith("sqlite"):
         return
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(Path(database).expanduser().resolve())
 
 PG_CONNECT_TIMEOUT_S = 2
 SQLITE_BUSY_TIMEOUT_S = 15
@@ -47,7 +49,9 @@ _lock = threading.Lock()
 def engine_kwargs(url: str) -> Dict[str, Any]:
     """``create_engine`` keyword arguments for ``url`` (shared with Alembic and the tracker store)."""
     backend = make_url(url).get_backend_name()
-    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    # hide_parameters: an SQL error must not write the bound values (e-mail addresses,
+    # question texts) into the logs
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True, "hide_parameters": True}
     if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         kwargs["pool_size"] = 5

@@ -7,6 +7,11 @@ the file (atomically) with only the lines that were not stored, so a replay
 interrupted at any point neither loses nor duplicates a ticket. An exclusive
 ``flock`` on ``tickets.lock`` serialises appends and flushes across processes
 (Rasa's action server, the console, ``python -m db flush-spool``).
+
+The action server retries the spool in the background (``start_background_flush``,
+every ``PCN_SPOOL_FLUSH_SECONDS``), so a request waits for the database, not
+for the next escalation. The spool holds e-mail addresses: its folder is
+created 0700 and its files 0600 (``core/private_files.py``).
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import Iterator, List, Optional, Tuple
 
 from db.models import Ticket
 from db.repositories.tickets import TicketDraft, create_ticket
+from core.private_files import open_private, private_dir
 from core.settings import spool_dir
 
 logger = logging.getLogger(__name__)
@@ -29,12 +35,11 @@ SPOOL_FILE = "tickets.jsonl"
 LOCK_FILE = "tickets.lock"
 
 _thread_lock = threading.RLock()
+_flusher: Optional["_BackgroundFlush"] = None
 
 
 def get_spool_dir() -> Path:
-    directory = spool_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return private_dir(spool_dir())
 
 
 def spool_path() -> Path:
@@ -45,7 +50,7 @@ def spool_path() -> Path:
 def _locked() -> Iterator[Path]:
     directory = get_spool_dir()
     with _thread_lock:
-        with open(directory / LOCK_FILE, "a+") as lock:
+        with open_private(directory / LOCK_FILE, "a+") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
                 yield directory / SPOOL_FILE
@@ -66,7 +71,7 @@ def spool_ticket(draft: TicketDraft) -> Path:
     line = json.dumps(draft.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
     with _locked() as path:
         created = not path.exists()
-        with open(path, "a", encoding="utf-8") as handle:
+        with open_private(path, "a") as handle:
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
@@ -128,7 +133,7 @@ def flush_spool() -> Tuple[int, int]:
                 database_down = isinstance(error, (OperationalError, InterfaceError))
         if keep:
             tmp = path.with_suffix(".jsonl.tmp")
-            with open(tmp, "w", encoding="utf-8") as handle:
+            with open_private(tmp, "w") as handle:
                 handle.write("\n".join(keep) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -163,3 +168,37 @@ def create_ticket_or_spool(draft: TicketDraft) -> Tuple[Optional[Ticket], bool]:
         except Exception:  # noqa: BLE001 - the new ticket is stored; the spool stays for later
             logger.warning("spool flush failed", exc_info=True)
     return ticket, False
+
+
+class _BackgroundFlush(threading.Thread):
+    """Retries the spool every ``interval`` seconds while the action server runs."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="spool-flush", daemon=True)
+        self.interval = max(1.0, float(interval))
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                if spool_path().exists():
+                    flush_spool()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                logger.warning("background spool flush failed", exc_info=True)
+
+
+def start_background_flush(interval: float) -> None:
+    """Starts the background retry of the spool (once per process)."""
+    global _flusher
+    with _thread_lock:
+        if _flusher is None or not _flusher.is_alive():
+            _flusher = _BackgroundFlush(interval)
+            _flusher.start()
+
+
+def stop_background_flush() -> None:
+    global _flusher
+    with _thread_lock:
+        flusher, _flusher = _flusher, None
+    if flusher is not None:
+        flusher.stopped.set()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Iterator, Optional
@@ -30,6 +31,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+# A test that sets no spool folder must not write the desk's data/spool (the enquiry log's
+# journal is written by a background thread, possibly after the test's own monkeypatch is undone).
+os.environ.setdefault("PCN_SPOOL_DIR", tempfile.mkdtemp(prefix="pcn-test-spool-"))
 
 PG_ADMIN_CANDIDATES = (
     "postgresql://postgres@127.0.0.1:5432/test",

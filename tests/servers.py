@@ -21,8 +21,8 @@ from typing import Dict, List, Optional
 import pytest
 
 from core.settings import REPO_ROOT
-from bot.launcher import cors_origins
-from core.settings import MODEL_NAME, MODELS_DIR, environment
+from bot.launcher import desk_environment, processes
+from core.settings import MODEL_NAME, MODELS_DIR
 
 MODEL = MODELS_DIR / f"{MODEL_NAME}.tar.gz"
 TOKEN = "test-token"
@@ -51,6 +51,7 @@ class Desk:
     workdir: Path
     env: Dict[str, str]
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    commands: Dict[str, List[str]] = field(default_factory=dict)
 
     def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30) -> List[dict]:
         """One user message through Rasa's REST channel; returns the bot messages."""
@@ -76,6 +77,20 @@ class Desk:
             for path in sorted(self.workdir.glob("*.log"))
         )
 
+    def start(self, name: str) -> subprocess.Popen:
+        """Starts (again) one server of the desk, logging to <name>.log (appended)."""
+        log = open(self.workdir / f"{name}.log", "a")
+        self.processes[name] = subprocess.Popen(self.commands[name], cwd=REPO_ROOT, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT)
+        return self.processes[name]
+
+    def restart(self, name: str) -> subprocess.Popen:
+        """Stops one server as an operator would (SIGTERM, then waits) and starts it again."""
+        process = self.processes[name]
+        process.terminate()
+        process.wait(30)
+        return self.start(name)
+
     def stop(self) -> None:
         for process in self.processes.values():
             if process.poll() is None:
@@ -88,15 +103,13 @@ class Desk:
 
 
 def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: str = "endpoints.yml",
-               extra_env: Optional[Dict[str, str]] = None, root: Path = REPO_ROOT) -> Desk:
-    """`root`: another checkout of the desk (with its trained model), e.g. an older commit for a benchmark."""
-    model = root / MODEL.relative_to(REPO_ROOT)
-    if not model.exists():
-        pytest.fail(f"{model} is missing: run `make train` (the README test command does it)")
+               extra_env: Optional[Dict[str, str]] = None) -> Desk:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (the README test command does it)")
     workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
     database_url = database_url or os.environ.get("PCN_TEST_DATABASE_URL") or f"sqlite:///{workdir / 'desk.db'}"
     rasa_port, actions_port, web_port = free_port(), free_port(), free_port()
-    env = environment()
+    env = desk_environment()
     env.update(
         PCN_DATABASE_URL=database_url,
         PCN_RASA_PORT=str(rasa_port),
@@ -106,8 +119,7 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         PCN_SPOOL_DIR=str(workdir / "spool"),
     )
     env.update(extra_env or {})
-    env["PYTHONPATH"] = env["PYTHONPATH"].replace(str(REPO_ROOT), str(root), 1)
-    subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=root, check=True,
+    subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     desk = Desk(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
@@ -117,19 +129,15 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         workdir=workdir,
         env=env,
     )
-    commands = {
-        "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-        "rasa": [
-            sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
-            "--endpoints", endpoints, "--credentials", "credentials.yml",
-            "--enable-api", "--auth-token", TOKEN, "--cors", *cors_origins(env),  # as `make run` does
-        ],
-    }
-    if web and (root / "bot" / "webserver.py").exists():
-        commands["web"] = [sys.executable, "-m", "bot.webserver", "--port", str(web_port)]
-    for name, command in commands.items():
-        log = open(workdir / f"{name}.log", "w")
-        desk.processes[name] = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # the servers and command lines of `make run` (bot/launcher.py), with the API on for tests
+    plan = processes({**env, "PCN_RASA_TOKEN": TOKEN})
+    plan["rasa"][plan["rasa"].index("--endpoints") + 1] = endpoints
+    commands = {"actions": plan["actions"], "rasa": plan["rasa"]}
+    if web:
+        commands["web"] = plan["web"]
+    desk.commands = commands
+    for name in commands:
+        desk.start(name)
     checks = {"actions": f"{desk.actions_url}/health", "rasa": f"{desk.rasa_url}/status?token={TOKEN}",
               "web": f"{desk.web_url}/"}
     deadline = time.monotonic() + 240

@@ -183,15 +183,17 @@ def touch(
     *,
     user_turns: Optional[int] = None,
     fallback_turns: Optional[int] = None,
+    ended_at: Optional[datetime] = None,
 ) -> None:
-    """End of a turn: ``ended_at = now`` and the outcome recomputed.
+    """End of a turn: ``ended_at`` (default now; the time of the turn when it is
+    written later, after a database outage) and the outcome recomputed.
 
     ``user_turns`` / ``fallback_turns``, if given, overwrite the counters (e.g.
     counted from the tracker); otherwise ``record_question`` maintains them.
     """
     with session_scope() as session:
         enquiry = _get(session, enquiry_id)
-        enquiry.ended_at = utcnow()
+        enquiry.ended_at = max(filter(None, (enquiry.ended_at, ended_at or utcnow())))
         if user_turns is not None:
             enquiry.user_turns = int(user_turns)
         if fallback_turns is not None:

@@ -1,10 +1,13 @@
 """Desk users: agents, managers, administrators. Passwords hashed with argon2.
 
 There is no default password. Demo users exist only when explicitly asked
-(``ensure_demo_users``, called by the dashboard when ``PCN_DEMO=1``).
+(``ensure_demo_users``, run by ``make run`` when ``PCN_DEMO=1``), with random
+passwords shown once to whoever started the desk. Disabling an account or
+changing its password ends its open console sessions.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import Optional
 
@@ -19,12 +22,12 @@ ROLES = ("agent", "manager", "admin")
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 
-# Documented in dashboard/README.md; created only with PCN_DEMO=1.
+# Documented in dashboard/README.md; created only with PCN_DEMO=1, with random passwords.
 DEMO_USERS = {
-    "demo-agent": ("agent", "Agent de démonstration", "demo-agent-pcn"),
-    "demo-agent2": ("agent", "Second agent de démonstration", "demo-agent2-pcn"),
-    "demo-manager": ("manager", "Responsable de démonstration", "demo-manager-pcn"),
-    "demo-admin": ("admin", "Administrateur de démonstration", "demo-admin-pcn"),
+    "demo-agent": ("agent", "Agent de démonstration"),
+    "demo-agent2": ("agent", "Second agent de démonstration"),
+    "demo-manager": ("manager", "Responsable de démonstration"),
+    "demo-admin": ("admin", "Administrateur de démonstration"),
 }
 
 
@@ -129,6 +132,12 @@ def count_users() -> int:
         return int(s.scalar(select(func.count()).select_from(DeskUser)) or 0)
 
 
+def _end_sessions(user_id: int) -> None:
+    from db.repositories.logins import revoke_all
+
+    revoke_all(user_id)
+
+
 def set_password(username: str, password: str) -> None:
     _check_password(password)
     with session_scope() as s:
@@ -136,6 +145,8 @@ def set_password(username: str, password: str) -> None:
         if row is None:
             raise UserError(f"no user {username!r}")
         row.password_hash = hash_password(password)
+        user_id = row.id
+    _end_sessions(user_id)
 
 
 def set_active(username: str, active: bool) -> None:
@@ -144,6 +155,9 @@ def set_active(username: str, active: bool) -> None:
         if row is None:
             raise UserError(f"no user {username!r}")
         row.active = active
+        user_id = row.id
+    if not active:
+        _end_sessions(user_id)
 
 
 def set_role(username: str, role: str) -> None:
@@ -155,17 +169,19 @@ def set_role(username: str, role: str) -> None:
         row.role = role
 
 
-def ensure_demo_users() -> list[str]:
-    """Create the documented demo accounts that do not exist yet (PCN_DEMO=1 only)."""
-    created = []
+def ensure_demo_users() -> dict[str, str]:
+    """Create the demo accounts that do not exist yet (PCN_DEMO=1 only), each with a random
+    password; returns ``{username: password}`` of those created, to be shown once."""
+    created: dict[str, str] = {}
     with session_scope() as s:
         existing = set(s.scalars(select(DeskUser.username).where(DeskUser.username.in_(list(DEMO_USERS)))))
-        for username, (role, name, password) in DEMO_USERS.items():
+        for username, (role, name) in DEMO_USERS.items():
             if username in existing:
                 continue
+            password = secrets.token_urlsafe(12)
             s.add(DeskUser(username=username, display_name=name, role=role,
                            email=f"{username}@example.invalid", password_hash=hash_password(password)))
-            created.append(username)
+            created[username] = password
     return created
 
 

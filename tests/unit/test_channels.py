@@ -26,7 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakeRequest:
-    def __init__(self, body: Any, args: Optional[Dict[str, str]] = None, remote: str = "203.0.113.7"):
+    def __init__(self, body: Any, args: Optional[Dict[str, str]] = None, remote: str = "203.0.113.7",
+                 headers: Optional[Dict[str, str]] = None):
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode("utf-8")
         elif isinstance(body, str):
@@ -35,6 +36,7 @@ class FakeRequest:
         self.args = args or {}
         self.remote_addr = remote
         self.ip = remote
+        self.headers = {"content-type": "application/json", **(headers or {})}
 
 
 class Clock:
@@ -95,14 +97,17 @@ def test_from_credentials_reads_credentials_yml():
     assert channel.limits() == {
         "max_message_chars": int(section["max_message_chars"]),
         "max_messages_per_minute": int(section["max_messages_per_minute"]),
+        "max_messages_per_minute_per_client": int(section["max_messages_per_minute_per_client"]),
     }
+    assert channel.max_message_chars == 5000  # issue 10: real messages are long
+    assert channel.reply_timeout_seconds == float(section["reply_timeout_seconds"]) <= 10
 
 
 def test_from_credentials_accepts_strings_and_defaults():
     channel = LimitedRestInput.from_credentials({"max_message_chars": "50", "max_messages_per_minute": "3"})
     assert (channel.max_message_chars, channel.max_messages_per_minute) == (50, 3)
     assert LimitedRestInput.from_credentials(None).limits() == {
-        "max_message_chars": 1000, "max_messages_per_minute": 20,
+        "max_message_chars": 5000, "max_messages_per_minute": 20, "max_messages_per_minute_per_client": 60,
     }
     with pytest.raises(ValueError):
         LimitedRestInput(max_message_chars=0)
@@ -127,10 +132,18 @@ def test_html_is_passed_on_as_text():
     assert rasa.received[0].text == hostile
 
 
-def test_non_object_metadata_is_dropped():
-    body = {"sender": "u", "message": "hello", "metadata": "fr"}
+@pytest.mark.parametrize("metadata", ["fr", ["fr"], {"language": {"nested": "fr"}}, {"language": "x" * 65},
+                                      {f"k{i}": "v" for i in range(9)}, {"language": 5}])
+def test_odd_metadata_is_refused(metadata):
+    body = {"sender": "u", "message": "hello", "metadata": metadata}
+    status, payload, _, rasa = call(LimitedRestInput(), body)
+    assert status == 400 and "invalid" in assert_bot_message(payload) and not rasa.received
+
+
+def test_only_known_metadata_keys_reach_rasa():
+    body = {"sender": "u", "message": "hello", "metadata": {"language": "en", "channel": "web", "junk": "x" * 60}}
     status, _, _, rasa = call(LimitedRestInput(), body)
-    assert status == 200 and rasa.received[0].metadata is None
+    assert status == 200 and rasa.received[0].metadata == {"language": "en", "channel": "web"}
 
 
 # -- normalisation -------------------------------------------------------------
@@ -263,11 +276,58 @@ def test_rejected_requests_do_not_use_the_quota():
     assert call(channel, message("ok"))[0] == 429
 
 
-def test_requests_without_sender_are_limited_per_address():
-    channel = LimitedRestInput(max_messages_per_minute=1, clock=Clock())
-    assert call(channel, {"message": "hi"}, remote="198.51.100.1")[0] == 200
-    assert call(channel, {"message": "hi"}, remote="198.51.100.1")[0] == 429
-    assert call(channel, {"message": "hi"}, remote="198.51.100.2")[0] == 200
+def test_new_senders_from_one_address_are_limited_per_client():
+    channel = LimitedRestInput(max_messages_per_minute=5, max_messages_per_minute_per_client=2, clock=Clock())
+    assert call(channel, message("hi", sender="a"), remote="198.51.100.1")[0] == 200
+    assert call(channel, message("hi", sender="b"), remote="198.51.100.1")[0] == 200
+    status, payload, headers, _ = call(channel, message("hi", sender="c"), remote="198.51.100.1")
+    assert status == 429 and int(headers["Retry-After"]) >= 1 and "2" in assert_bot_message(payload)
+    assert call(channel, message("hi", sender="d"), remote="198.51.100.2")[0] == 200
+
+
+def test_the_proxy_header_counts_only_when_configured(monkeypatch):
+    channel = LimitedRestInput(max_messages_per_minute_per_client=1, clock=Clock())
+    forged = {"x-forwarded-for": "192.0.2.1"}
+    monkeypatch.delenv("PCN_TRUSTED_PROXY_HEADER", raising=False)
+    assert call(channel, message("hi", sender="a"), remote="127.0.0.1", headers=forged)[0] == 200
+    assert call(channel, message("hi", sender="b"), remote="127.0.0.1",
+                headers={"x-forwarded-for": "192.0.2.2"})[0] == 429   # same peer: the header is ignored
+    monkeypatch.setenv("PCN_TRUSTED_PROXY_HEADER", "X-Forwarded-For")
+    assert call(channel, message("hi", sender="c"), remote="127.0.0.1",
+                headers={"x-forwarded-for": "evil, 192.0.2.3"})[0] == 200
+    assert call(channel, message("hi", sender="d"), remote="127.0.0.1",
+                headers={"x-forwarded-for": "other, 192.0.2.3"})[0] == 429
+
+
+@pytest.mark.parametrize("body", [{"message": "hi"}, {"sender": "", "message": "hi"}, {"sender": "  ", "message": "hi"},
+                                  {"sender": None, "message": "hi"}, {"sender": "default", "message": "hi"}])
+def test_a_missing_blank_or_reserved_sender_is_refused(body):
+    status, payload, _, rasa = call(LimitedRestInput(), body)
+    text = assert_bot_message(payload)
+    assert status == 400 and "invalid" in text and "invalide" in text and not rasa.received
+
+
+def test_a_non_json_content_type_is_refused():
+    status, _, _, rasa = call(LimitedRestInput(), message("hi"), headers={"content-type": "text/plain"})
+    assert status == 400 and not rasa.received
+
+
+@pytest.mark.parametrize("body", ['{"sender": "u", "message": NaN}', '{"sender": "u", "message": "hi", "x": Infinity}',
+                                  '{"sender": "u", "message": "hi", "metadata": ' + "[" * 5000 + "]" * 5000 + "}"])
+def test_odd_or_deeply_nested_json_is_refused(body):
+    status, payload, _, rasa = call(LimitedRestInput(), body)
+    assert status == 400 and "invalid" in assert_bot_message(payload) and not rasa.received
+
+
+def test_a_hung_turn_gets_temporarily_unavailable_within_the_reply_timeout():
+    class HungRasa(FakeRasa):
+        async def __call__(self, message: UserMessage) -> None:
+            await message.output_channel.send_text_message(message.sender_id, "first bubble")
+            await asyncio.sleep(60)
+
+    status, payload, _, _ = call(LimitedRestInput(reply_timeout_seconds=0.2), message("Bonjour"), HungRasa())
+    assert status == 200 and payload[0]["text"] == "first bubble"
+    assert "indisponible" in payload[-1]["text"]
 
 
 def test_limiter_memory_is_bounded():
@@ -338,7 +398,8 @@ def test_routes_in_a_real_sanic_server():
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"{base}/limits") as resp:
                     assert resp.status == 200
-                    assert await resp.json() == {"max_message_chars": 30, "max_messages_per_minute": 2}
+                    assert await resp.json() == {"max_message_chars": 30, "max_messages_per_minute": 2,
+                                                 "max_messages_per_minute_per_client": 60}
                 async with session.post(f"{base}/webhook", data=b"\xc3\x28 not utf-8") as resp:
                     assert resp.status == 400
                     assert "invalid" in (await resp.json())[0]["text"]

@@ -50,11 +50,12 @@ def titles(at) -> list[str]:
     return [t.value for t in at.title]
 
 
-def test_database_unreachable_shows_a_clear_message(monkeypatch):
+def test_database_unreachable_shows_a_generic_message(monkeypatch):
     monkeypatch.setenv("PCN_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
     at = _app().run()
     assert not at.exception
-    assert any("injoignable" in e.value and "127.0.0.1:1" in e.value for e in at.error)
+    assert any("momentanément indisponible" in e.value for e in at.error)
+    assert not any("127.0.0.1:1" in e.value or "postgresql" in e.value for e in at.error)  # nothing for a visitor
     assert not at.text_input  # no login form
 
 
@@ -155,7 +156,17 @@ def test_admin_manages_users_and_language_switch(desk_db):
     assert "Activity report" in titles(at)
 
 
-def test_demo_mode_creates_documented_accounts(desk_db, monkeypatch):
+def test_demo_accounts_have_random_passwords_shown_once(desk_db, monkeypatch, capsys):
+    from dashboard.users import main as users_cli
+
     monkeypatch.setenv("PCN_DEMO", "1")
-    at = login("demo-agent", "demo-agent-pcn")
+    assert users_cli(["demo"]) == 0
+    printed = capsys.readouterr().out
+    password = next(line.split()[1] for line in printed.splitlines() if line.strip().startswith("demo-agent "))
+    assert password != "demo-agent-pcn" and len(password) >= 12
+    assert users_cli(["demo"]) == 0 and password not in capsys.readouterr().out  # shown once
+    at = login("demo-agent", password)
     assert "File des tickets" in titles(at)
+    at = login("demo-agent", "demo-agent-pcn")                                  # the old published password
+    assert "File des tickets" not in titles(at)
+    assert not any("demo-admin" in i.value for i in _app().run().info)  # the login page names no account

@@ -12,10 +12,10 @@ from db import migrate
 from db.session import dispose_engine
 from tests.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.postgres
 
 
-def test_writes_made_during_an_outage_are_applied_in_order_once_it_ends(postgres_url, monkeypatch):
+@pytest.mark.postgres
+def test_writes_made_during_an_outage_are_applied_in_order_once_it_ends(postgres_url, monkeypatch, spool_dir):
     migrate.upgrade(postgres_url)
     proxy, proxied = TcpProxy.in_front_of(postgres_url)
     monkeypatch.setenv("PCN_DATABASE_URL", proxied)
@@ -42,13 +42,14 @@ def test_writes_made_during_an_outage_are_applied_in_order_once_it_ends(postgres
     assert tuple(row) == ("outage-1", "IND", "BE", "UK_BE_DE_ES_PL", True)
 
 
-def test_a_failing_write_that_is_not_an_outage_is_dropped_not_retried(monkeypatch):
+def test_a_failing_write_that_is_not_an_outage_is_dropped_not_retried(monkeypatch, spool_dir):
     calls = []
 
-    def broken() -> None:
+    def broken(**_: object) -> None:
         calls.append(time.monotonic())
         raise ValueError("a bug")
 
-    enquiry_log._writer.submit(broken)
+    monkeypatch.setitem(enquiry_log.OPERATIONS, "record_feedback", broken)
+    enquiry_log.record_feedback("no-such-enquiry", True)
     assert enquiry_log.drain(5)
     assert len(calls) == 1

@@ -1,35 +1,56 @@
-"""bot/webserver.py: the static server of the demo page, and static checks of web/."""
+"""bot/webserver.py: the static server of the demo page (a real server process), and static checks of web/."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
-import threading
+import socket
+import subprocess
+import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
 from bot import webserver
-from bot.webserver import WEB_ROOT, make_server, rasa_url, request_hostname, resolve
+from bot.webserver import WEB_ROOT, rasa_url, request_hostname, resolve
+from core.settings import REPO_ROOT
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[str, int]]:
-    monkeypatch.delenv("PCN_PUBLIC_RASA_URL", raising=False)
-    monkeypatch.setenv("PCN_RASA_PORT", "5105")
-    httpd = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield httpd.server_address[:2]
-    httpd.shutdown()
-    httpd.server_close()
+def start_webserver(**env: str) -> Tuple[subprocess.Popen, Tuple[str, int]]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if k != "PCN_PUBLIC_RASA_URL"}
+    environ.update({"PCN_RASA_PORT": "5105", "PYTHONPATH": str(REPO_ROOT), **env})
+    process = subprocess.Popen([sys.executable, "-m", "bot.webserver", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=REPO_ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return process, ("127.0.0.1", port)
+        except OSError:
+            assert process.poll() is None, "the web server exited"
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the web server did not start")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Tuple[str, int]]:
+    process, address = start_webserver()
+    yield address
+    process.terminate()
+    process.wait(10)
 
 
 def fetch(address: Tuple[str, int], path: str, method: str = "GET",
-          headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
+          headers: Optional[Dict[str, str]] = None) -> Tuple[int, Any, bytes]:
     connection = http.client.HTTPConnection(*address, timeout=5)
     try:
         connection.putrequest(method, path, skip_host=bool(headers and "Host" in headers), skip_accept_encoding=True)
@@ -37,7 +58,7 @@ def fetch(address: Tuple[str, int], path: str, method: str = "GET",
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, response.headers, response.read()  # names: case-insensitive
     finally:
         connection.close()
 
@@ -141,9 +162,13 @@ def test_config_js_uses_the_request_host_and_rasa_port(server):
     assert "connect-src http://pcn.example.org:5105;" in headers["Content-Security-Policy"]
 
 
-def test_config_js_with_public_rasa_url(server, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("PCN_PUBLIC_RASA_URL", "https://chat.example.org/")
-    _, headers, body = fetch(server, "/config.js", headers={"Host": "www.example.org"})
+def test_config_js_with_public_rasa_url():
+    process, address = start_webserver(PCN_PUBLIC_RASA_URL="https://chat.example.org/")
+    try:
+        _, headers, body = fetch(address, "/config.js", headers={"Host": "www.example.org"})
+    finally:
+        process.terminate()
+        process.wait(10)
     assert body == b'window.PCN_CONFIG = {"rasaUrl": "https://chat.example.org"};\n'
     assert "connect-src https://chat.example.org;" in headers["Content-Security-Policy"]
 
@@ -187,19 +212,18 @@ def test_rasa_url_defaults_and_validation():
         rasa_url("h", {"PCN_PUBLIC_RASA_URL": "https://x.org/\"; alert(1)"})
 
 
-def test_main_parses_port(monkeypatch: pytest.MonkeyPatch):
+def test_main_parses_port_and_listens_on_loopback_by_default(monkeypatch: pytest.MonkeyPatch):
     started: List[Tuple[str, int]] = []
 
-    class FakeServer:
-        def serve_forever(self) -> None:
-            raise KeyboardInterrupt
+    class FakeApp:
+        def run(self, host: str, port: int, **_: object) -> None:
+            started.append((host, port))
 
-        def server_close(self) -> None:
-            pass
-
-    monkeypatch.setattr(webserver, "make_server", lambda host, port: started.append((host, port)) or FakeServer())
-    assert webserver.main(["--port", "8181", "--host", "127.0.0.1"]) == 0
-    assert started == [("127.0.0.1", 8181)]
+    monkeypatch.delenv("PCN_WEB_HOST", raising=False)
+    monkeypatch.setattr(webserver, "make_app", lambda: FakeApp())
+    assert webserver.main(["--port", "8181"]) == 0
+    assert webserver.main(["--port", "8182", "--host", "0.0.0.0"]) == 0
+    assert started == [("127.0.0.1", 8181), ("0.0.0.0", 8182)]
 
 
 # -- static checks of web/ (strict CSP, no HTML injection sinks) ------------------------

@@ -28,7 +28,7 @@
   var DISCLOSURES = { "/more_details": "details", "/show_sources": "sources" };
   var MAX_STORED_MESSAGES = 200;
   var REQUEST_TIMEOUT_MS = 30000;
-  var DEFAULT_MAX_CHARS = 1000;
+  var DEFAULT_MAX_CHARS = 5000;  // the server says its limit (GET /webhooks/rest/limits)
 
   var STRINGS = {
     fr: {
