@@ -4,6 +4,9 @@ situation — insured in France or elsewhere, care in the UK, Switzerland or a t
 country — in French and English."""
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 import pytest
 
 from tests.integration.test_conversations import (
@@ -15,12 +18,37 @@ from tests.integration.test_conversations import (
     payloads,
     questions_in,
     texts,
+    wait_rows,
     widget_data,
 )
 from actions.answer_text import MAX_FIRST_BUBBLE_WORDS, words
-from tests.servers import desk  # noqa: F401  (session fixture)
+from tests.servers import Desk, start_desk
 
 pytestmark = pytest.mark.integration
+CLIENT_HEADER = "X-Forwarded-For"
+
+
+@dataclass
+class ManyPeople:
+    """The desk as the public reaches it: each conversation from its own address (behind the
+    proxy header the desk trusts), so the per-address rate limit of the edge counts people,
+    not this test run."""
+    desk: Desk
+
+    @property
+    def database_url(self) -> str:
+        return self.desk.database_url
+
+    def send(self, sender: str, message: str, language: str = "fr"):
+        address = "10.%d.%d.%d" % tuple(hashlib.sha256(sender.encode()).digest()[:3])
+        return self.desk.send(sender, message, language, headers={CLIENT_HEADER: address})
+
+
+@pytest.fixture(scope="module")
+def desk():
+    running = start_desk(web=False, extra_env={"PCN_TRUSTED_PROXY_HEADER": CLIENT_HEADER})
+    yield ManyPeople(running)
+    running.stop()
 
 SURVEY = '/inform{"profile": "IND"}'
 
@@ -149,7 +177,6 @@ def test_the_country_of_insurance_is_asked_once_per_conversation(desk):
 
 
 def test_the_reply_to_where_are_you_insured_reaches_the_bilan(desk):
-    from tests.integration.test_conversations import wait_rows
 
     sender = new_sender()
     ask(desk, sender, CLAIM["en"], "en", insured=BUTTONS["uk"])
