@@ -46,11 +46,15 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from actions.answer_text import words  # noqa: E402
+from actions.answer_text import every_key, render, words  # noqa: E402
+from core.content import load_answers  # noqa: E402
 from bench.results import publish  # noqa: E402
 from tests.servers import TOKEN, Desk, _ready, free_port, start_desk  # noqa: E402
 
 LANGUAGES = ("fr", "en")
+# Each conversation comes from its own address (the header the desk trusts behind its proxy),
+# as people do: the edge's per-address rate limit then counts conversations, not this benchmark.
+CLIENT_HEADER = "X-Forwarded-For"
 INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
 
 
@@ -75,15 +79,31 @@ def asks_where_insured(replies: List[dict]) -> bool:
 
 def measure(desk: Desk, intents: Dict[str, str], codes: List[str], language: str) -> Dict[str, list]:
     turns: Dict[str, list] = {"answer": [], "clarifying": []}
-    for first, second in zip(codes[0::2], codes[1::2] + codes[:1]):
+    for index, (first, second) in enumerate(zip(codes[0::2], codes[1::2] + codes[:1])):
         sender = f"bench-shape-{uuid.uuid4().hex[:10]}"
+        address = {CLIENT_HEADER: f"10.0.{index // 250}.{index % 250 + 1}"}
         for code in (first, second):
-            replies = desk.send(sender, f"/{intents[code]}", language)
+            replies = desk.send(sender, f"/{intents[code]}", language, headers=address)
             if asks_where_insured(replies):
                 turns["clarifying"].append(shape(replies))
-                replies = desk.send(sender, INSURED_IN_FRANCE, language)
+                replies = desk.send(sender, INSURED_IN_FRANCE, language, headers=address)
             turns["answer"].append(shape(replies))
     return turns
+
+
+def combinations() -> str:
+    """Every first bubble this branch can say (type x language x variant x coverage note), from content."""
+    firsts, separate = [], 0
+    for qt in load_answers().values():
+        for key, _ in every_key(qt):
+            for language in LANGUAGES:
+                rendered = render(key, language)
+                firsts.append(words(rendered.first))
+                separate += bool(rendered.note)
+    return (f"Every first bubble this branch can say (question type x language x variant for the asker's "
+            f"insurer x coverage note; `actions.answer_text.every_key`): {len(firsts)} combinations, median "
+            f"{statistics.median(firsts):g} words, max {max(firsts)} (limit 90); in {separate} of them the "
+            "coverage note does not fit and follows as its own bubble.")
 
 
 def summary(values: List[int]) -> str:
@@ -122,7 +142,8 @@ def start_checkout(root: Path) -> Desk:
 
 def run(root: Path, codes: List[str], label: str) -> List[str]:
     intents = question_intents(root)
-    desk = start_desk(web=False) if root == ROOT else start_checkout(root)
+    desk = (start_desk(web=False, extra_env={"PCN_TRUSTED_PROXY_HEADER": CLIENT_HEADER}) if root == ROOT
+            else start_checkout(root))
     rows = []
     try:
         for language in LANGUAGES:
@@ -166,6 +187,8 @@ def main() -> int:
         "| desk | language | answer turns | bubbles per turn | words per turn | words of the first bubble | clarifying turns |",
         "|---|---|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        combinations(),
     ])
     publish("Answer shape: words and bubbles per answer turn", text, args.write)
     return 0
