@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional
 
-from core.content import load_countries_file, load_vocabularies
+from core.content import load_countries_file, load_coverage_notes, load_vocabularies
 
 # the bilan's origin groups a country can belong to (content/vocabularies.yml; UNKNOWN is no country's)
 BILAN_GROUPS = tuple(group for group in load_vocabularies()["origin_groups"] if group != "UNKNOWN")
@@ -117,7 +117,7 @@ def _data():
 
     loose_re = re.compile(r"(?<!\w)(?:" + alternation(loose, False) + r")(?!\w)")
     strict_re = re.compile(r"(?<!\w)(?:" + alternation(strict, True) + r")(?!\w)")
-    return by_iso, loose, strict, loose_re, strict_re, raw.get("coverage_notes") or {}
+    return by_iso, loose, strict, loose_re, strict_re
 
 
 def load_countries() -> list[dict]:
@@ -161,9 +161,20 @@ def coverage_note_key(iso2: Optional[str]) -> Optional[str]:
     return None
 
 
-def coverage_note(key: str, lang: str = "fr") -> Optional[str]:
-    note = _data()[5].get(key)
-    return " ".join(note[lang].split()) if note else None
+def coverage_note(key: str, lang: str = "fr", kind: str = "treatment") -> Optional[str]:
+    """The note of content/countries.yml for a key (kind: treatment | insurance)."""
+    note = load_coverage_notes().get(kind, {}).get(key)
+    return note[lang] if note else None
+
+
+def note_key(iso2: Optional[str], kind: str) -> Optional[str]:
+    """The note that speaks for this country: its own (e.g. DK), else its group's (coverage_note_key)."""
+    iso2 = (iso2 or "").upper()
+    notes = load_coverage_notes().get(kind, {})
+    if iso2 in notes:
+        return iso2
+    key = coverage_note_key(iso2)
+    return key if key in notes else None
 
 
 # --------------------------------------------------------------------------- roles
@@ -225,7 +236,7 @@ def find_countries(text: str) -> list[CountryMention]:
     """All country mentions, left to right; overlapping shorter mentions dropped."""
     if not text:
         return []
-    _, loose, strict, loose_re, strict_re, _ = _data()
+    _, loose, strict, loose_re, strict_re = _data()
     folded, idx = fold(text)
     lower = folded.lower()
     assert len(lower) == len(folded)  # ASCII after folding: lower() keeps offsets

@@ -53,7 +53,8 @@ class Desk:
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: Dict[str, List[str]] = field(default_factory=dict)
 
-    def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30) -> List[dict]:
+    def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30,
+             headers: Optional[Dict[str, str]] = None) -> List[dict]:
         """One user message through Rasa's REST channel; returns the bot messages."""
         body = {"sender": sender, "message": message}
         if language:
@@ -61,7 +62,7 @@ class Desk:
         request = urllib.request.Request(
             f"{self.rasa_url}/webhooks/rest/webhook",
             data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **(headers or {})},
         )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())

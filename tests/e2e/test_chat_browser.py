@@ -146,12 +146,52 @@ def type_message(driver, text: str) -> Callable[[], None]:
     return action
 
 
+def choices(driver, payload: str) -> list:
+    """The active choice buttons with this payload (payloads hold quotes: compared, not put in a selector)."""
+    return [b for b in driver.find_elements(By.CSS_SELECTOR, ".pcn-choice:not([disabled])")
+            if b.get_attribute("data-payload") == payload]
+
+
 def click_choice(driver, payload: str) -> Callable[[], None]:
     def action() -> None:
-        buttons = driver.find_elements(By.CSS_SELECTOR, f'.pcn-choice[data-payload="{payload}"]:not([disabled])')
+        buttons = choices(driver, payload)
         assert buttons, f"no button with payload {payload}; bot said: {bot_texts(driver)[-2:]}"
         buttons[-1].click()
     return action
+
+
+INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
+
+
+def ask_question(driver, question: str) -> List[str]:
+    """Types a question; answers "Where are you insured?" with France when it is asked. Returns the answer turn."""
+    replies = act_and_wait(driver, type_message(driver, question))
+    if choices(driver, INSURED_IN_FRANCE):
+        replies = act_and_wait(driver, click_choice(driver, INSURED_IN_FRANCE))
+    return replies
+
+
+def answered(driver) -> bool:
+    """The question got its answer, or the one question that comes before it."""
+    return bool(driver.find_elements(By.CSS_SELECTOR, ".pcn-disclosure") or choices(driver, INSURED_IN_FRANCE))
+
+
+def last_answer(driver):
+    """The message of the last answer (the one with "More details" / "Sources")."""
+    answers = driver.find_elements(By.CSS_SELECTOR, ".pcn-msg--bot:has(.pcn-disclosure)")
+    assert answers, f"no answer with its disclosures; bot said: {bot_texts(driver)[-3:]}"
+    return answers[-1]
+
+
+def open_part(driver, part: str):
+    """Opens "More details" or "Sources" of the last answer; returns the panel."""
+    toggle = last_answer(driver).find_element(By.CSS_SELECTOR, f'.pcn-disclosure[data-part="{part}"]')
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    panel = driver.find_element(By.ID, toggle.get_attribute("aria-controls"))
+    assert panel.is_displayed()
+    return panel
 
 
 def open_chat(driver, url: str) -> None:
@@ -186,10 +226,10 @@ def test_question_answer_and_escalation_to_an_agent(desk, browser, language: str
     privacy = browser.find_element(By.CSS_SELECTOR, ".pcn-privacy")
     assert privacy.is_displayed() and privacy.find_element(By.TAG_NAME, "a").get_attribute("href")
 
-    replies = act_and_wait(browser, type_message(browser, flow["question"]))
-    answer = "\n".join(replies)
-    assert flow["legal"] in answer, replies
-    links = browser.find_elements(By.CSS_SELECTOR, ".pcn-msg--bot a")
+    ask_question(browser, flow["question"])
+    sources = open_part(browser, "sources")
+    assert flow["legal"] in sources.text
+    links = sources.find_elements(By.TAG_NAME, "a")
     assert links, "the answer's official links are not rendered as links"
     for link in links:
         assert link.get_attribute("href").startswith("https://")
@@ -355,8 +395,8 @@ def test_network_error_is_shown_with_a_retry(desk, browser):  # noqa: F811
             "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
         })
     users = texts(browser, ".pcn-msg--user")
-    replies = act_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".pcn-retry").click)
-    assert FLOWS["fr"]["legal"] in "\n".join(replies)
+    act_and_wait(browser, browser.find_element(By.CSS_SELECTOR, ".pcn-retry").click)
+    assert answered(browser)
     assert texts(browser, ".pcn-msg--user") == users, "the retried message was shown twice"
     assert texts(browser, ".pcn-msg--notice") == [], "the error stays after a successful retry"
 
@@ -372,9 +412,80 @@ def test_typing_indicator_while_the_assistant_answers(desk, browser):  # noqa: F
         indicator = browser.find_element(By.CSS_SELECTOR, ".pcn-typing")
         wait(browser, lambda d: indicator.is_displayed(), 5, "no typing indicator while waiting")
         assert "écrit" in indicator.get_attribute("textContent") and indicator.get_attribute("role") == "status"
-        wait(browser, lambda d: not busy(d) and FLOWS["fr"]["legal"] in "\n".join(bot_texts(d)), 30)
+        wait(browser, lambda d: not busy(d) and answered(d), 30)
         assert not indicator.is_displayed(), "the indicator stays after the answer"
     finally:
         browser.execute_cdp_cmd("Network.emulateNetworkConditions", {
             "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1,
         })
+
+
+# -- the answer turn: its first line in view, details and sources opened in place -------------
+VIEWPORTS = {"desktop": None, "phone-390": {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}}
+# Care in Switzerland: the answer comes with its note, the longest kind of reply.
+SECOND_QUESTION = {"fr": "Comment se faire rembourser des soins payés en Suisse ?",
+                   "en": "I paid a doctor in Switzerland, how do I claim it back?"}
+
+IN_VIEW = """
+const item = arguments[0], log = document.getElementById('pcn-chat-log');
+const box = log.getBoundingClientRect(), top = item.querySelector('.pcn-msg__text').getBoundingClientRect().top;
+const line = parseFloat(getComputedStyle(item.querySelector('.pcn-msg__text')).lineHeight) || 24;
+return {top: top - box.top, bottom: box.bottom - box.top, line: line,
+        inView: top >= box.top - 1 && top + line <= box.bottom + 1};
+"""
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_reply_opens_on_its_first_line_and_expands_in_place(desk, browser, language, viewport):  # noqa: F811
+    if VIEWPORTS[viewport]:
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORTS[viewport])
+    flow = FLOWS[language]
+    open_chat(browser, desk.web_url + flow["path"])
+    ask_question(browser, flow["question"])
+    ask_question(browser, SECOND_QUESTION[language])  # a longer log: the reply must not land at its end
+
+    answer = last_answer(browser)
+    where = browser.execute_script(IN_VIEW, answer)
+    assert where["inView"], f"the first line of the answer is out of view: {where}"
+    # what a screen reader announces: the short answer, not the details and sources
+    reply_text = browser.execute_script(
+        "const items = Array.from(document.querySelectorAll('#pcn-chat-log .pcn-msg'));"
+        "const i = items.indexOf(arguments[0]);"
+        "return items.slice(i).map(e => e.innerText).join('\\n');", answer)
+    assert len(reply_text) < 1000, len(reply_text)
+    assert browser.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.pcn-panel')).every(p => p.hidden)", answer)
+
+    sender = state(browser)["sender"]
+    users_before = len(texts(browser, ".pcn-msg--user"))
+    events_before = len([e for e in desk.tracker(sender)["events"] if e.get("event") == "user"])
+    details = open_part(browser, "details")
+    stored = state(browser)["messages"]
+    expected = next(m for m in reversed(stored) if m.get("answer"))["answer"]
+    assert details.text.strip() and details.text.split()[:6] == expected["details"].split()[:6]
+    toggle_top = browser.execute_script(
+        "const t = arguments[0].querySelector('.pcn-disclosure[data-part=\"details\"]').getBoundingClientRect().top,"
+        " b = document.getElementById('pcn-chat-log').getBoundingClientRect(); return t >= b.top && t < b.bottom;",
+        answer)
+    assert toggle_top, "opening the details moved its button out of view"
+    sources = open_part(browser, "sources")
+    assert flow["legal"] in sources.text and sources.find_elements(By.CSS_SELECTOR, "a[href^='https://']")
+    # in place: nothing was sent
+    assert len(texts(browser, ".pcn-msg--user")) == users_before
+    assert len([e for e in desk.tracker(sender)["events"] if e.get("event") == "user"]) == events_before
+
+    # the opened parts stay open after a reload, and close again
+    browser.refresh()
+    wait(browser, lambda d: d.find_element(By.ID, "pcn-chat-dialog").is_displayed(), 15)
+    toggle = last_answer(browser).find_element(By.CSS_SELECTOR, '.pcn-disclosure[data-part="details"]')
+    assert toggle.get_attribute("aria-expanded") == "true"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not browser.find_element(By.ID, toggle.get_attribute("aria-controls")).is_displayed()
+
+
+def test_an_english_answer_on_the_french_page_is_marked_english(desk, browser):  # noqa: F811
+    open_chat(browser, desk.web_url + "/")
+    ask_question(browser, FLOWS["en"]["question"])
+    assert last_answer(browser).get_attribute("lang") == "en"

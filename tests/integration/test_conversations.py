@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from tests.waiting import wait_until
 
+from actions.answer_text import MAX_FIRST_BUBBLE_WORDS, words
 
 pytestmark = pytest.mark.integration
 
@@ -41,31 +42,81 @@ def wait_rows(desk, sql: str, params: dict, predicate=lambda rows: bool(rows), t
         engine.dispose()
 
 
-def test_first_message_question_is_answered_in_french_with_legal_basis(desk):
-    replies = desk.send(new_sender(), "Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr")
-    body = texts(replies)
-    assert "Base légale" in body
-    assert "R.160-2" in body or "2011/24" in body
-    assert "Bonjour" not in replies[0]["text"]  # no greeting blocks the answer
+ANSWER_PARTS = ("/more_details", "/show_sources")
+INSURED_IN_FRANCE = '/inform{"insured_country": "FR", "country": "FR"}'
+
+
+def answer_of(replies) -> dict:
+    """The answer bubble of a turn (it carries the buttons "More details" / "Sources")."""
+    found = [r for r in replies if "/show_sources" in [b["payload"] for b in r.get("buttons", [])]]
+    assert len(found) == 1, replies
+    return found[0]
+
+
+def widget_data(replies) -> dict:
+    """What the widget gets with the answer to open the details and sources in place."""
+    found = [r["custom"]["pcn_answer"] for r in replies if (r.get("custom") or {}).get("pcn_answer")]
+    assert len(found) == 1, replies
+    return found[0]
+
+
+def asks_where_insured(replies) -> bool:
+    return INSURED_IN_FRANCE in payloads(replies)
+
+
+def ask(desk, sender: str, text: str, language: str, insured: str = INSURED_IN_FRANCE):
+    """A question, and the reply to "Where are you insured?" when the assistant asks it."""
+    replies = desk.send(sender, text, language)
+    if asks_where_insured(replies):
+        replies = desk.send(sender, insured, language)
+    return replies
+
+
+def questions_in(replies) -> list:
+    """What a turn asks: bubbles with choices (other than the answer's own) or ending with a question mark."""
+    asked = []
+    for reply in replies:
+        text = (reply.get("text") or "").strip()
+        choices = [b for b in reply.get("buttons", []) if b["payload"] not in ANSWER_PARTS]
+        if choices or (text.endswith("?") and not reply.get("buttons")):
+            asked.append(text)
+    return asked
+
+
+def test_first_message_question_is_answered_in_french_with_sources_on_demand(desk):
+    sender = new_sender()
+    replies = ask(desk, sender, "Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr")
+    answer = answer_of(replies)
+    assert replies[0] is answer, "the answer comes first"
+    assert "Bonjour" not in answer["text"]  # no greeting blocks the answer
+    assert words(answer["text"]) <= MAX_FIRST_BUBBLE_WORDS and "Base légale" not in answer["text"]
+    data = widget_data(replies)
+    assert "Base légale" in data["sources"] and "R.160-2" in data["sources"]
+    sources = desk.send(sender, "/show_sources", "fr")
+    assert texts(sources) == data["sources"]
+    details = desk.send(sender, "/more_details", "fr")
+    assert texts(details).replace("\n\n", "\n") == data["details"].replace("\n\n", "\n")
 
 
 def test_english_question_answered_in_english_even_on_a_french_page(desk):
-    replies = desk.send(new_sender(), "Do I need prior authorisation for an MRI in Germany?", "fr")
-    assert "Legal basis" in texts(replies)
-    assert "Base légale" not in texts(replies)
+    sender = new_sender()
+    replies = ask(desk, sender, "Do I need prior authorisation for an MRI in Germany?", "fr")
+    assert widget_data(replies)["language"] == "en"
+    assert [b["title"] for b in answer_of(replies)["buttons"]][0] == "More details"
+    assert texts(desk.send(sender, "/show_sources", "fr")).startswith("Legal basis")
 
 
 def test_typos_and_no_accents(desk):
-    replies = desk.send(new_sender(), "formulaire s2 c quoi et comment l obtenir", "fr")
-    assert "S2" in texts(replies) and "Base légale" in texts(replies)
+    replies = ask(desk, new_sender(), "formulaire s2 c quoi et comment l obtenir", "fr")
+    assert "S2" in answer_of(replies)["text"] and widget_data(replies)["language"] == "fr"
 
 
 def test_language_switch_mid_conversation(desk):
     sender = new_sender()
     assert "Bonjour" in texts(desk.send(sender, "Bonjour", "fr"))
     assert "English" in texts(desk.send(sender, "can we speak english please", "fr"))
-    assert "Legal basis" in texts(desk.send(sender, "How do I claim back what I paid in Germany?", "fr"))
-    assert "Base légale" in texts(desk.send(sender, "et pour les frais de transport vers l'hôpital ?", "en"))
+    assert widget_data(ask(desk, sender, "How do I claim back what I paid in Germany?", "fr"))["language"] == "en"
+    assert widget_data(ask(desk, sender, "et pour les frais de transport vers l'hôpital ?", "en"))["language"] == "fr"
 
 
 def test_emergency_gets_15_and_112_first(desk):
@@ -78,9 +129,13 @@ def test_out_of_scope_points_to_cleiss(desk):
     assert "cleiss.fr" in texts(replies)
 
 
-def test_h_question_offers_an_agent_straight_away(desk):
-    replies = desk.send(new_sender(), "Où en est ma demande d'autorisation envoyée à ma CPAM il y a un mois ?", "fr")
+def test_h_question_offers_an_agent_in_one_sentence_with_yes_no(desk):
+    replies = ask(desk, new_sender(), "Où en est ma demande d'autorisation envoyée à ma CPAM il y a un mois ?", "fr")
     assert "/request_human" in payloads(replies)
+    offer = [r for r in replies if "/request_human" in [b["payload"] for b in r.get("buttons", [])]]
+    assert len(offer) == 1 and offer[0]["text"].endswith("?")
+    assert [b["payload"] for b in offer[0]["buttons"]] == ["/request_human", "/deny"]
+    assert questions_in(replies) == [offer[0]["text"]]
 
 
 def test_identifiers_are_never_echoed_and_a_reminder_is_given(desk):
@@ -121,7 +176,7 @@ def test_questions_are_logged_with_code_and_category(desk):
 
 
 def escalate(desk, sender: str, language: str = "fr"):
-    desk.send(sender, "Ma demande de remboursement a été rejetée par la CPAM, comment contester ?", language)
+    ask(desk, sender, "Ma demande de remboursement a été rejetée par la CPAM, comment contester ?", language)
     confirm = desk.send(sender, "/request_human", language)
     assert "/affirm" in payloads(confirm)
     assert "rejetée" in texts(confirm)  # the question is shown back in the user's words
@@ -169,7 +224,7 @@ def test_escalation_can_be_cancelled_and_creates_nothing(desk):
 
 def test_escalation_in_english(desk):
     sender = new_sender()
-    desk.send(sender, "I'm a French pensioner living in Spain, which country authorises my treatment?", "en")
+    ask(desk, sender, "I'm a French pensioner living in Spain, which country authorises my treatment?", "en")
     desk.send(sender, "/request_human", "en")
     desk.send(sender, "/affirm", "en")
     desk.send(sender, "/affirm", "en")
@@ -179,7 +234,7 @@ def test_escalation_in_english(desk):
 
 def test_feedback_is_recorded(desk):
     sender = new_sender()
-    desk.send(sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
+    ask(desk, sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
     desk.send(sender, "/feedback_positive", "fr")
     assert recorded_feedback(desk, sender) in (True, 1)
 
@@ -192,16 +247,19 @@ def recorded_feedback(desk, sender):
 
 def test_a_typed_yes_to_was_this_helpful_is_recorded(desk):
     sender = new_sender()
-    desk.send(sender, "Les frais de transport vers l'hôpital en Allemagne sont-ils pris en charge ?", "fr")
-    # The second answer ends on "Cette réponse vous a-t-elle été utile ?" (the profile was asked once, before).
-    replies = desk.send(sender, "et les médicaments achetés en Espagne, ils sont remboursés ?", "fr")
-    assert "utile" in texts(replies)
+    ask(desk, sender, "Les frais de transport pour des soins en Allemagne sont-ils pris en charge ?", "fr")
+    # Feedback is asked after each answer until it is given.
+    replies = ask(desk, sender, "et les médicaments achetés en Espagne, ils sont remboursés ?", "fr")
+    assert questions_in(replies) == ["Cette réponse vous a-t-elle été utile ?"]
     thanks = desk.send(sender, "oui", "fr")
-    assert "Merci pour votre retour" in texts(thanks)
-    assert len(thanks) == 1, "the thanks only: then the assistant listens (no fallback after it)"
+    assert "Merci pour votre retour" in thanks[0]["text"]
+    # then, once, the anonymous survey (one question), and no fallback
+    assert questions_in(thanks) == [thanks[1]["text"]] and len(thanks) == 2
+    assert "/inform{\"profile\": \"IND\"}" in payloads(thanks)
     assert recorded_feedback(desk, sender) in (True, 1)
-    # The conversation goes on normally.
-    assert "Base légale" in texts(desk.send(sender, "formulaire s2", "fr"))
+    # The conversation goes on normally; the country of insurance is not asked again.
+    replies = desk.send(sender, "formulaire s2", "fr")
+    assert not asks_where_insured(replies) and "S2" in answer_of(replies)["text"]
 
 
 def test_gibberish_is_never_a_dead_end(desk):
@@ -216,7 +274,7 @@ def test_two_stage_fallback_clarifies_then_offers_an_agent_in_english(desk):
     first = desk.send(sender, "/nlu_fallback", "en")
     assert "not sure I understood" in texts(first)
     second = desk.send(sender, "/nlu_fallback", "en")
-    assert "PCN agent" in texts(second) and "/request_human" in payloads(second)
+    assert "NCP adviser" in texts(second) and "/request_human" in payloads(second)
 
 
 def test_only_sessions_with_a_real_question_count_as_bilan_requests(desk):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any, Dict, List, Optional
 
 import pytest
@@ -10,7 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import enquiry_log
-from actions.answers import ActionAcknowledgeContext, ActionAnswerQuestion, compose_answer
+from actions.answer_text import MAX_FIRST_BUBBLE_WORDS, words
+from actions.answers import ActionAcknowledgeContext, ActionAnswerExtra, ActionAnswerQuestion
 from actions.context import ActionExtractContext
 from actions.escalation import (
     ActionAskEscalationQuestion,
@@ -23,7 +25,7 @@ from actions.escalation import (
 from actions.fallback import ActionDefaultAskAffirmation, ActionDefaultFallback, ActionOutOfScope
 from actions.feedback import ActionRecordFeedback
 from actions.session import ActionSessionStart
-from core.content import load_answers
+from core.content import load_answers, load_situations
 
 
 def make_tracker(
@@ -142,77 +144,249 @@ def test_email_asked_by_the_form_is_not_a_privacy_slip():
 
 # --- answers ---------------------------------------------------------------------
 
+FRANCE = {"insured_country": "FR"}
+
+
+def answer_message(messages) -> dict:
+    """The answer itself: the message that carries its details and sources for the widget."""
+    return next(m for m in messages if (m.get("custom") or {}).get("pcn_answer"))
+
+
+# domain.yml responses that ask something (Rasa adds their buttons when it renders them).
+QUESTION_RESPONSES = {"utter_offer_human", "utter_was_this_helpful", "utter_ask_profile", "utter_ask_origin_country",
+                      "utter_ask_insured_country", "utter_fallback_offer_human"}
+
+
+def questions_asked(messages) -> List[str]:
+    """What a turn asks: every message with choices (except the answer's own buttons) or a question response."""
+    asked = []
+    for m in messages:
+        payloads = [b["payload"] for b in m.get("buttons") or []]
+        if m.get("response") in QUESTION_RESPONSES or any(p not in ("/more_details", "/show_sources") for p in payloads):
+            asked.append(m.get("response") or m.get("text"))
+    return asked
+
+
 @pytest.mark.parametrize("code", sorted(load_answers()))
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_every_answer_names_its_legal_basis_and_links(code, language):
+def test_every_answer_is_short_with_details_and_sources_on_demand(code, language):
     qt = load_answers()[code]
-    text = compose_answer(qt, language)
-    assert ("Base légale" if language == "fr" else "Legal basis") in text
-    assert "https://" in text
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", qt.intent, slots={"language": language, **FRANCE}))
+    answer = answer_message(messages)
+    assert words(answer["text"]) <= MAX_FIRST_BUBBLE_WORDS
+    assert answer["text"].startswith(qt.answer[language].short.strip()[:40])
+    payloads = [b["payload"] for b in answer["buttons"]]
+    assert payloads == (["/more_details"] if qt.answer[language].details else []) + ["/show_sources"]
+    data = answer["custom"]["pcn_answer"]
+    assert data["details"] == qt.answer[language].details.strip()
+    assert ("Base légale" if language == "fr" else "Legal basis") in data["sources"] and "https://" in data["sources"]
+    assert "Base légale" not in answer["text"] and "https://" not in answer["text"]
+    assert len(questions_asked(messages)) <= 1, messages
+    assert slots["last_answer"].startswith(f"{code}|answer|")
 
 
-def test_bot_answer_asks_feedback_then_profile_once(enquiry):
+def test_bot_answer_asks_only_whether_it_helped(enquiry):
     tracker = make_tracker("Quels soins sont exclus de la directive ?", "q_a4_covered_care",
                            slots={"language": "fr", "enquiry_id": enquiry})
     messages, slots, _ = run(ActionAnswerQuestion(), tracker)
-    assert "Base légale" in messages[0]["text"]
-    assert responses_of(messages) == ["utter_was_this_helpful", "utter_ask_profile"]
-    assert slots["handoff_offered"] is False and slots["profile_asked"] is True
-    assert slots["feedback_asked"] is False  # the profile question came last: a "yes" would answer it
-    profile_buttons = [b["payload"] for b in messages[-1]["buttons"]]
-    assert '/inform{"profile": "HCP"}' in profile_buttons
-    # asked once only
-    messages, _, _ = run(ActionAnswerQuestion(), make_tracker("et la greffe ?", "q_a4_covered_care",
-                                                              slots={"language": "fr", "profile_asked": True}))
-    assert "utter_ask_profile" not in responses_of(messages)
+    assert responses_of(messages) == ["utter_ncp_informs", "utter_was_this_helpful"]
+    assert slots["handoff_offered"] is False and slots["feedback_asked"] is True
+    assert "profile_asked" not in slots  # the survey waits for a positive feedback
     row = enquiry_row(enquiry)
     assert [(q.question_code, q.category, q.outcome) for q in row.questions] == [("A4", "a", "answered")]
 
 
-def test_h_question_offers_an_agent_and_is_logged_as_handoff(enquiry):
+def test_the_ncp_informs_is_said_once_per_conversation():
+    said = [{"event": "session_started"}, {"event": "bot", "text": "Le PCN informe, votre caisse décide.",
+                                              "metadata": {"utter_action": "utter_ncp_informs"}}]
+    messages, _, _ = run(ActionAnswerQuestion(), make_tracker("et la greffe ?", "q_a4_covered_care",
+                                                              slots={"language": "fr"}, events=said))
+    assert "utter_ncp_informs" not in responses_of(messages)
+    greeted = [{"event": "bot", "text": "Bonjour !", "metadata": {"utter_action": "utter_greet"}}]
+    messages, _, _ = run(ActionAnswerQuestion(), make_tracker("et la greffe ?", "q_a4_covered_care",
+                                                              slots={"language": "fr"}, events=greeted))
+    assert "utter_ncp_informs" not in responses_of(messages)
+    # A new session says it again.
+    messages, _, _ = run(ActionAnswerQuestion(), make_tracker("et la greffe ?", "q_a4_covered_care", slots={
+        "language": "fr"}, events=said + [{"event": "session_started"}]))
+    assert "utter_ncp_informs" in responses_of(messages)
+
+
+def test_feedback_is_asked_until_given():
+    given = [{"event": "action", "name": "action_record_feedback"}]
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("et la greffe ?", "q_a4_covered_care",
+                                                                  slots={"language": "fr"}, events=given))
+    assert questions_asked(messages) == [] and slots["feedback_asked"] is False
+
+
+def test_h_question_is_one_handoff_sentence_with_yes_no_and_is_logged_as_handoff(enquiry):
+    qt = load_answers()["C4"]
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
-        "Cela fait 8 mois que j'attends mon remboursement", "q_c4_reimbursement_delay",
-        slots={"language": "fr", "enquiry_id": enquiry, "profile_asked": True}))
-    assert "utter_offer_human" in responses_of(messages)
-    assert slots["handoff_offered"] is True
+        "Cela fait 8 mois que j'attends mon remboursement", qt.intent,
+        slots={"language": "fr", "enquiry_id": enquiry, **FRANCE}))
+    assert questions_asked(messages) == [qt.handoff["fr"]]
+    offer = next(m for m in messages if m.get("text") == qt.handoff["fr"])
+    assert [b["payload"] for b in offer["buttons"]] == ["/request_human", "/deny"]
+    assert "utter_was_this_helpful" not in responses_of(messages)
+    assert slots["handoff_offered"] is True and slots["feedback_asked"] is False
     assert enquiry_row(enquiry).questions[0].outcome == "handoff_offered"
 
 
 def test_bot_h_answers_then_offers():
+    qt = load_answers()["A12"]
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
-        "Mon enfant a une maladie rare, peut-il être soigné à l'étranger ?", "q_a12_rare_diseases",
-        slots={"language": "en", "profile_asked": True}))
-    assert "Legal basis" in messages[0]["text"]
-    assert responses_of(messages) == ["utter_offer_human"]
+        "Mon enfant a une maladie rare, peut-il être soigné à l'étranger ?", qt.intent, slots={"language": "en"}))
+    assert answer_message(messages)["text"].startswith(qt.answer["en"].short[:30])
+    assert questions_asked(messages) == [qt.handoff["en"]]
     assert slots["handoff_offered"] is True
+
+
+def test_a_handoff_written_as_a_statement_still_ends_on_the_question():
+    from actions.answers import handoff_message
+
+    qt = load_answers()["A12"]
+    statement = replace(qt, handoff={"fr": "Un conseiller du PCN peut regarder votre cas.", "en": "x."})
+    message = handoff_message(statement, "fr")
+    assert message["text"] == "Un conseiller du PCN peut regarder votre cas. Souhaitez-vous être recontacté ?"
+    assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/deny"]
 
 
 def test_identifier_in_a_bot_question_also_offers_an_agent():
-    _, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
         "mon numero 1 85 05 78 006 084 36 comment faire ma demande S2", "q_b4_s2_form",
-        slots={"language": "fr", "identifier_seen": True, "profile_asked": True}))
+        slots={"language": "fr", "identifier_seen": True, **FRANCE}))
     assert slots["handoff_offered"] is True
+    assert questions_asked(messages) == ["utter_offer_human"]
     assert "006 084" not in slots["last_question_text"]
 
 
-def test_switzerland_note_says_what_changes():
-    messages, _, _ = run(ActionAnswerQuestion(), make_tracker(
+def test_distress_read_in_the_message_brings_the_offer_instead_of_the_feedback_question():
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Je n'en peux plus, quels soins sont exclus ?", "q_a4_covered_care", slots={"language": "fr", "distress": True}))
+    assert questions_asked(messages) == ["utter_offer_human"] and slots["handoff_offered"] is True
+
+
+def test_switzerland_note_says_what_changes_once():
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
         "Puis-je me faire rembourser une opération en Suisse ?", "q_a1_right_to_care",
-        slots={"language": "fr", "treatment_country": "CH", "profile_asked": True}))
-    note = messages[1]["text"]
-    assert note.startswith("Suisse") and "directive" in note.lower()
+        slots={"language": "fr", "treatment_country": "CH", **FRANCE}))
+    shown = "\n".join(m.get("text") or "" for m in messages)
+    assert "Suisse : pas de directive" in shown and "S2" in shown
+    assert slots["last_answer"] == "A1|answer|treatment:CH"
     # a later question without the country does not repeat the note
+    before = [{"event": "slot", "name": "last_answer", "value": slots["last_answer"]}]
     messages, _, _ = run(ActionAnswerQuestion(), make_tracker(
         "Et pour les frais de transport ?", "q_c5_travel_costs",
-        slots={"language": "fr", "treatment_country": "CH", "profile_asked": True}))
-    assert not any((m.get("text") or "").startswith("Suisse") for m in messages)
+        slots={"language": "fr", "treatment_country": "CH", **FRANCE}, events=before))
+    assert not any("Suisse : pas de directive" in (m.get("text") or "") for m in messages)
+    # naming the country again brings it back
+    messages, _, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Et les frais de transport vers la Suisse ?", "q_c5_travel_costs",
+        slots={"language": "fr", "treatment_country": "CH", **FRANCE}, events=before))
+    assert any("Suisse : pas de directive" in (m.get("text") or "") for m in messages)
 
 
-def test_known_profile_asks_the_origin_country_instead():
+# --- the asker's situation --------------------------------------------------------
+
+def test_unknown_insurer_asks_one_question_then_answers_the_waiting_question(enquiry):
+    qt = load_answers()["C1"]
+    assert qt.insurer_dependent
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
-        "Qu'est-ce que le formulaire S2 ?", "q_b4_s2_form", slots={"language": "fr", "profile": "IND"}))
-    assert "utter_ask_origin_country" in responses_of(messages)
-    assert slots["origin_asked"] is True
+        "Comment me faire rembourser des soins ?", qt.intent, slots={"language": "fr", "enquiry_id": enquiry}))
+    assert responses_of(messages) == ["utter_ask_insured_country"] and len(messages) == 1
+    assert slots["asked_fact"] == "insured_country" and slots["pending_question"] == "C1"
+    assert enquiry_row(enquiry).questions[0].question_code == "C1"  # logged once, when asked
+
+    # "Another EU/EEA country": the answer for someone insured elsewhere, never "your CPAM"
+    reply = make_tracker('/inform{"insurance_group": "EU_EEA"}', "inform",
+                         entities=[{"entity": "insurance_group", "value": "EU_EEA"}],
+                         slots={"language": "fr", **slots})
+    messages, slots, _ = run(ActionAcknowledgeContext(), reply)
+    answer = answer_message(messages)
+    assert answer["text"].startswith(qt.insured_elsewhere["fr"].short.strip()[:40])
+    assert "votre caisse" not in answer["text"] and "votre CPAM" not in answer["text"]
+    assert responses_of(messages)[:1] == ["utter_ncp_informs_insurer"]
+    assert slots["insurance_group"] == "EU_EEA" and slots["asked_fact"] is None and slots["pending_question"] is None
+    assert len(enquiry_row(enquiry).questions) == 1
+
+
+@pytest.mark.parametrize("payload, entity, value, expected", [
+    ('/inform{"insured_country": "FR"}', "insured_country", "FR", "answer"),
+    ('/inform{"insured_country": "GB"}', "insured_country", "GB", "insured_elsewhere|insurance:GB"),
+    ('/inform{"insured_country": "CH"}', "insured_country", "CH", "insured_elsewhere|insurance:CH"),
+    ('/inform{"insurance_group": "THIRD"}', "insurance_group", "THIRD", "insured_elsewhere|insurance:THIRD"),
+])
+def test_each_button_of_the_insurer_question_gives_its_answer(payload, entity, value, expected):
+    waiting = {"language": "en", "asked_fact": "insured_country", "pending_question": "C1"}
+    _, slots, _ = run(ActionAcknowledgeContext(), make_tracker(payload, "inform", slots=waiting,
+                                                               entities=[{"entity": entity, "value": value}]))
+    assert slots["last_answer"].startswith(f"C1|{expected}")
+
+
+def test_a_typed_reply_to_the_insurer_question_is_read():
+    waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1"}
+    messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker("En Belgique", "inform", slots=waiting))
+    assert slots["insured_country"] == "BE" and slots["last_answer"] == "C1|insured_elsewhere|"
+
+
+def test_a_reply_the_classifier_reads_as_something_else_still_answers_the_waiting_question():
+    waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1"}
+    # "Belgique" read as "which countries?" (A3), or not understood at all
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Belgique", "q_a3_which_countries", slots=waiting))
+    assert slots["last_answer"] == "C1|insured_elsewhere|" and slots["insured_country"] == "BE"
+    _, slots, _ = run(ActionAcknowledgeContext(), make_tracker("en Belgique", "nlu_fallback", slots=waiting))
+    assert slots["last_answer"] == "C1|insured_elsewhere|"
+    messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker("blorf", "nlu_fallback", slots=waiting))
+    assert responses_of(messages) == ["utter_ask_rephrase"] and slots["asked_fact"] is None
+
+
+def test_a_new_question_instead_of_the_reply_is_answered_and_the_wait_ends():
+    waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1", **FRANCE}
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Quels soins sont exclus ?", "q_a4_covered_care",
+                                                           slots=waiting))
+    assert slots["last_answer"] == "A4|answer|" and slots["pending_question"] is None
+
+
+def test_an_adviser_or_pharmacist_is_not_asked_where_they_are_insured():
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
+        "Comment un patient se fait-il rembourser ?", "q_c1_how_to_claim",
+        slots={"language": "fr", "requester_role": "pharmacist"}))
+    assert "utter_ask_insured_country" not in responses_of(messages)
+    assert slots["last_answer"] == "C1|answer|"
+
+
+@pytest.mark.parametrize("situation, variant", [
+    ({"insured_country": "FR", "treatment_country": "DE"}, "C1|answer|"),
+    ({"insured_country": "FR", "treatment_country": "GB"}, "C1|answer|treatment:GB"),
+    ({"insured_country": "GB", "treatment_country": "FR"}, "C1|insured_elsewhere|insurance:GB"),
+    ({"insured_country": "FR", "treatment_country": "CH"}, "C1|answer|treatment:CH"),
+    ({"insured_country": "CH"}, "C1|insured_elsewhere|insurance:CH"),
+    ({"insured_country": "MA"}, "C1|insured_elsewhere|insurance:MA"),
+    ({"insured_country": "FR", "treatment_country": "MA"}, "C1|answer|treatment:MA"),
+])
+def test_the_answer_fits_the_situation(situation, variant):
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", "q_c1_how_to_claim",
+                                                           slots={"language": "en", **situation}))
+    assert slots["last_answer"] == variant
+
+
+def test_without_an_own_text_the_generic_situation_text_is_said():
+    qt = next(qt for qt in load_answers().values() if qt.insurer_dependent and not qt.insured_elsewhere)
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", qt.intent, slots={
+        "language": "fr", "insured_country": "DE", "treatment_country": "FR"}))
+    assert slots["last_answer"] == f"{qt.code}|situation:EU_EEA:care_in_france|"
+    assert answer_message(messages)["text"] == load_situations()["EU_EEA"]["care_in_france"]["fr"].short.strip()
+
+
+def test_more_details_and_sources_for_a_rest_client():
+    slots = {"language": "en", "last_answer": "C1|answer|treatment:CH"}
+    messages, _, _ = run(ActionAnswerExtra(), make_tracker("/more_details", "more_details", slots=slots))
+    assert messages[0]["text"] == load_answers()["C1"].answer["en"].details.strip()
+    messages, _, _ = run(ActionAnswerExtra(), make_tracker("/show_sources", "show_sources", slots=slots))
+    assert messages[0]["text"].startswith("Legal basis: " + load_answers()["C1"].legal_basis["en"])
+    assert all(link.url in messages[0]["text"] for link in load_answers()["C1"].links["en"])
+    messages, _, _ = run(ActionAnswerExtra(), make_tracker("/show_sources", "show_sources", slots={"language": "fr"}))
+    assert responses_of(messages) == ["utter_no_last_answer"]
 
 
 def test_acknowledge_profile_then_country():
@@ -222,7 +396,7 @@ def test_acknowledge_profile_then_country():
     assert {b["payload"] for b in messages[0]["buttons"]} >= {'/inform{"country": "GB"}', "/deny"}
     messages, _, _ = run(ActionAcknowledgeContext(), make_tracker('/inform{"country": "GB"}', "inform", slots={
         "language": "en", "profile": "IND", "origin_country": "GB", "origin_asked": True}))
-    assert messages[0]["text"].startswith("United Kingdom")
+    assert messages[0]["text"].startswith("Insured in the United Kingdom: the NHS decides")
     assert responses_of(messages) == ["utter_context_noted"]
 
 
@@ -276,16 +450,16 @@ def test_feedback(enquiry):
     run(ActionRecordFeedback(), make_tracker("/feedback_negative", "feedback_negative", slots={"enquiry_id": enquiry}))
     assert enquiry_row(enquiry).feedback_helpful is False
     messages, slots, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive", slots={"enquiry_id": enquiry}))
-    assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages) == ["utter_feedback_thanks"]
+    assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages)[0] == "utter_feedback_thanks"
 
 
 def test_typed_yes_or_no_after_was_this_helpful_is_feedback(enquiry):
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker(
         "Quels soins sont exclus de la directive ?", "q_a4_covered_care",
-        slots={"language": "fr", "enquiry_id": enquiry, "profile_asked": True}))
+        slots={"language": "fr", "enquiry_id": enquiry}))
     assert responses_of(messages)[-1] == "utter_was_this_helpful" and slots["feedback_asked"] is True
     messages, slots, _ = run(ActionRecordFeedback(), make_tracker("oui", "affirm", slots={"enquiry_id": enquiry}))
-    assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages) == ["utter_feedback_thanks"]
+    assert enquiry_row(enquiry).feedback_helpful is True and responses_of(messages)[0] == "utter_feedback_thanks"
     assert slots["feedback_asked"] is False
     messages, slots, _ = run(ActionRecordFeedback(), make_tracker("non", "deny", slots={"enquiry_id": enquiry}))
     assert enquiry_row(enquiry).feedback_helpful is False and slots["handoff_offered"] is True
@@ -294,8 +468,48 @@ def test_typed_yes_or_no_after_was_this_helpful_is_feedback(enquiry):
 def test_an_offer_of_an_agent_is_not_a_feedback_question(enquiry):
     _, slots, _ = run(ActionAnswerQuestion(), make_tracker(
         "Cela fait 8 mois que j'attends mon remboursement", "q_c4_reimbursement_delay",
-        slots={"language": "fr", "enquiry_id": enquiry, "profile_asked": True}))
+        slots={"language": "fr", "enquiry_id": enquiry, **FRANCE}))
     assert slots["handoff_offered"] is True and slots["feedback_asked"] is False
+
+
+# --- the survey: once, after a positive feedback, never after trouble ----------------
+
+def user(intent: str) -> dict:
+    return {"event": "user", "text": "…", "parse_data": {"intent": {"name": intent}}}
+
+
+def test_a_positive_feedback_is_followed_by_the_survey_once():
+    messages, slots, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive",
+                                                                  slots={"language": "fr"}))
+    assert responses_of(messages) == ["utter_feedback_thanks", "utter_ask_profile"]
+    assert '/inform{"profile": "HCP"}' in [b["payload"] for b in messages[-1]["buttons"]]
+    assert slots["profile_asked"] is True
+    messages, _, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive",
+                                                              slots={"language": "fr", "profile_asked": True}))
+    assert responses_of(messages) == ["utter_feedback_thanks"]
+    # a known profile: only the country is asked, unless it is known too
+    messages, _, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive",
+                                                              slots={"language": "fr", "profile": "IND"}))
+    assert responses_of(messages) == ["utter_feedback_thanks", "utter_ask_origin_country"]
+    messages, _, _ = run(ActionRecordFeedback(), make_tracker("/feedback_positive", "feedback_positive", slots={
+        "language": "fr", "profile": "IND", "insured_country": "BE"}))
+    assert responses_of(messages) == ["utter_feedback_thanks"]
+
+
+@pytest.mark.parametrize("history", [
+    [user("medical_emergency"), {"event": "bot", "metadata": {"utter_action": "utter_medical_emergency"}}],
+    [user("q_a10_complaints")],
+    [user("q_c8_claim_refused")],
+    [{"event": "slot", "name": "handoff_offered", "value": True}],
+    [user("request_human"), {"event": "active_loop", "name": "escalation_form"}],
+    [user("feedback_negative")],
+    [{"event": "slot", "name": "distress", "value": True}],
+], ids=["emergency", "complaint", "refused claim", "hand-off offered", "escalation", "negative feedback", "distress"])
+def test_no_survey_after_an_emergency_a_complaint_or_a_hand_off(history):
+    messages, slots, _ = run(ActionRecordFeedback(), make_tracker(
+        "/feedback_positive", "feedback_positive", slots={"language": "fr"},
+        events=[{"event": "session_started"}] + history))
+    assert responses_of(messages) == ["utter_feedback_thanks"] and "profile_asked" not in slots
 
 
 # --- escalation ---------------------------------------------------------------------

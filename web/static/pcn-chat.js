@@ -10,11 +10,22 @@
  * Page language: <html lang>, sent as metadata {language, channel: "web"}.
  * Conversation (sender id + rendered messages) kept in sessionStorage: it
  * survives reloads of the tab and is forgotten when the tab is closed.
+ *
+ * Answers: the assistant sends the short answer with the buttons "More
+ * details" (/more_details) and "Sources" (/show_sources), followed by a
+ * `custom` message {pcn_answer: {details, sources, language}}. The widget turns
+ * those two buttons into disclosures that open the details and the sources in
+ * place (no round trip); other REST clients send the payloads instead. When a
+ * reply arrives the log scrolls to its first message, not to its last button,
+ * and only the short answer is announced to screen readers (the panels are
+ * hidden until opened).
  */
 (function () {
   "use strict";
 
   var STORAGE_KEY = "pcn-chat:v1";
+  // Payloads of the answer buttons the widget opens in place, and what each opens.
+  var DISCLOSURES = { "/more_details": "details", "/show_sources": "sources" };
   var MAX_STORED_MESSAGES = 200;
   var REQUEST_TIMEOUT_MS = 30000;
   var DEFAULT_MAX_CHARS = 5000;  // the server says its limit (GET /webhooks/rest/limits)
@@ -189,7 +200,11 @@
 
   function saveState() {
     try {
-      state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+      var dropped = Math.max(0, state.messages.length - MAX_STORED_MESSAGES);
+    state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
+    if (typeof state.lastReply === "number") {
+      state.lastReply = state.lastReply - dropped >= 0 ? state.lastReply - dropped : undefined;
+    }
       window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
     } catch (error) {
       /* storage full or disabled: the conversation simply is not kept */
@@ -251,8 +266,50 @@
   var root = el("div", { className: "pcn-chat", lang: lang }, [dialog, launcher]);
 
   // ---------------------------------------------------------------- rendering
+  var panelCount = 0;
+
+  function disclosures(message) {
+    // "More details" / "Sources": buttons that open a panel below the answer, kept
+    // working for the whole conversation (they ask nothing of the server).
+    var box = el("div", { className: "pcn-disclosures" });
+    var panels = [];
+    message.expanded = message.expanded || {};
+    (message.buttons || []).forEach(function (button) {
+      var part = DISCLOSURES[button.payload];
+      var content = part && message.answer[part];
+      if (!content) { return; }
+      panelCount += 1;
+      var id = "pcn-panel-" + panelCount;
+      var open = !!message.expanded[part];
+      var toggle = el("button", {
+        type: "button", className: "pcn-disclosure", "aria-expanded": open ? "true" : "false",
+        "aria-controls": id, "data-part": part
+      }, [el("span", { className: "pcn-disclosure__icon", "aria-hidden": "true" }), button.title]);
+      var panel = el("div", { id: id, className: "pcn-panel pcn-panel--" + part, hidden: !open });
+      appendRichText(panel, content);
+      toggle.addEventListener("click", function () {
+        var opening = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", opening ? "true" : "false");
+        panel.hidden = !opening;
+        message.expanded[part] = opening;
+        saveState();
+      });
+      box.appendChild(toggle);
+      panels.push(panel);
+    });
+    return box.childNodes.length ? [box].concat(panels) : [];
+  }
+
+  function isDisclosure(message, button) {
+    var part = DISCLOSURES[button.payload];
+    return !!(part && message.answer && message.answer[part]);
+  }
+
   function renderMessage(message, index) {
     var item = el("div", { className: "pcn-msg pcn-msg--" + message.from });
+    if (message.answer && message.answer.language && message.answer.language !== lang) {
+      item.setAttribute("lang", message.answer.language);  // read with the right voice
+    }
     var prefix = message.from === "user" ? T.you : message.from === "bot" ? T.bot : T.notice;
     var bubble = el("p", { className: "pcn-msg__text" }, [visuallyHidden(prefix)]);
     if (message.from === "user") {
@@ -261,10 +318,15 @@
       appendRichText(bubble, message.text);
     }
     item.appendChild(bubble);
-    if (message.from === "bot" && Array.isArray(message.buttons) && message.buttons.length && !message.used) {
+    if (message.from === "bot" && message.answer) {
+      disclosures(message).forEach(function (node) { item.appendChild(node); });
+    }
+    var choices = message.from === "bot" && Array.isArray(message.buttons) ? message.buttons.filter(function (b) {
+      return b && typeof b.title === "string" && typeof b.payload === "string" && !isDisclosure(message, b);
+    }) : [];
+    if (choices.length && !message.used) {
       var group = el("div", { className: "pcn-buttons", role: "group", "aria-label": message.text.slice(0, 80) });
-      message.buttons.forEach(function (button) {
-        if (!button || typeof button.title !== "string" || typeof button.payload !== "string") { return; }
+      choices.forEach(function (button) {
         var node = el("button", {
           type: "button", className: "pcn-choice", text: button.title, "data-payload": button.payload
         });
@@ -307,12 +369,21 @@
     }
     state.messages.push(message);
     saveState();
-    log.appendChild(renderMessage(message, state.messages.length - 1));
+    var node = renderMessage(message, state.messages.length - 1);
+    log.appendChild(node);
     scrollToEnd();
+    return node;
   }
 
   function scrollToEnd() {
     log.scrollTop = log.scrollHeight;
+  }
+
+  // A reply is read from its first line: bring the top of its first message to
+  // the top of the log (the browser stops at the end when the reply is short).
+  function scrollToStartOf(node) {
+    var offset = node.getBoundingClientRect().top - log.getBoundingClientRect().top;
+    log.scrollTop = Math.max(0, log.scrollTop + offset - 8);
   }
 
   function renderAll() {
@@ -322,7 +393,14 @@
       saveState();
     }
     state.messages.forEach(function (message, index) { log.appendChild(renderMessage(message, index)); });
-    scrollToEnd();
+    scrollToLastReply();
+  }
+
+  // After a reload or on opening the dialog: where the last reply starts.
+  function scrollToLastReply() {
+    var start = typeof state.lastReply === "number" ?
+      log.querySelector('[data-index="' + state.lastReply + '"]') : null;
+    if (start) { scrollToStartOf(start); } else { scrollToEnd(); }
   }
 
   // ---------------------------------------------------------------- sending
@@ -337,15 +415,33 @@
     if (value) { scrollToEnd(); }
   }
 
+  function answerParts(custom) {
+    var data = custom && typeof custom === "object" ? custom.pcn_answer : null;
+    if (!data || typeof data !== "object") { return null; }
+    return {
+      details: typeof data.details === "string" ? data.details : "",
+      sources: typeof data.sources === "string" ? data.sources : "",
+      language: typeof data.language === "string" ? data.language.slice(0, 2) : ""
+    };
+  }
+
   function botMessagesFrom(payload) {
     if (!Array.isArray(payload)) { return []; }
-    return payload.filter(function (m) { return m && typeof m.text === "string" && m.text.trim(); })
-      .map(function (m) {
-        var buttons = Array.isArray(m.buttons) ? m.buttons.filter(function (b) {
-          return b && typeof b.title === "string" && typeof b.payload === "string";
-        }).map(function (b) { return { title: b.title, payload: b.payload }; }) : [];
-        return { from: "bot", text: m.text, buttons: buttons.length ? buttons : undefined };
-      });
+    var messages = [];
+    payload.forEach(function (m) {
+      if (!m) { return; }
+      // The answer's details and sources come as a custom message right after its text.
+      var parts = answerParts(m.custom);
+      if (parts && messages.length) {
+        messages[messages.length - 1].answer = parts;
+      }
+      if (typeof m.text !== "string" || !m.text.trim()) { return; }
+      var buttons = Array.isArray(m.buttons) ? m.buttons.filter(function (b) {
+        return b && typeof b.title === "string" && typeof b.payload === "string";
+      }).map(function (b) { return { title: b.title, payload: b.payload }; }) : [];
+      messages.push({ from: "bot", text: m.text, buttons: buttons.length ? buttons : undefined });
+    });
+    return messages;
   }
 
   function showNetworkError(display, payload) {
@@ -380,10 +476,17 @@
         return;
       }
       // 400 / 413 / 429 come with one bilingual bot message: show it as a notice.
+      var first = null;
       messages.forEach(function (m) {
         if (result.status >= 400) { m.from = "notice"; }
-        addMessage(m);
+        var node = addMessage(m);
+        if (!first) {
+          first = node;
+          state.lastReply = state.messages.length - 1;
+          saveState();
+        }
       });
+      if (first) { scrollToStartOf(first); }
     }).catch(function () {
       showNetworkError(display, payload);
     }).then(function () {
@@ -457,7 +560,7 @@
     launcher.setAttribute("aria-expanded", "true");
     state.open = true;
     saveState();
-    scrollToEnd();
+    scrollToLastReply();
     if (moveFocus) { input.focus(); }
   }
 
