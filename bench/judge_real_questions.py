@@ -14,7 +14,9 @@ judged against the item's ``expected``:
               details), case- and accent-insensitive;
 * next_step — must be in the VISIBLE text bubbles (what the asker does now);
 * forbidden — none may be found (legally wrong for this asker);
-* language  — the reply is in the asker's language (fr/en; fr or en for others).
+* language  — the reply is in the asker's language (issue 10: a German, Spanish,
+              Italian, Polish, Dutch or Portuguese asker gets the notice in that
+              language; its first bubble is judged).
 
 Verdict: ``correct`` when all five hold; ``wrong`` when a forbidden statement is
 made, the desk did not understand (fallback / no reply), or both the handling
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import re
 import sys
@@ -343,14 +346,17 @@ class Verdict:
     intents: List[str] = field(default_factory=list)
 
 
-def reply_language(reply: Reply) -> str:
+def reply_language(reply: Reply, first_bubble_only: bool = False) -> str:
     from core.language import detect_language
-    text = "\n".join(t for t in reply.texts if not re.match(r"^\s*(https?://|www\.)", t))
+    texts = [t for t in reply.texts if not re.match(r"^\s*(https?://|www\.)", t)]
+    text = "\n".join(texts[:1] if first_bubble_only else texts)
     return detect_language(text) if text.strip() else "none"
 
 
 def expected_reply_languages(language: str) -> set:
-    return {language} if language in ("fr", "en") else {"fr", "en"}
+    """Issue 10: messages in another language are answered *in that language* (a short
+    notice and the hand-off), French and English askers in their language."""
+    return {language}
 
 
 def judge(item: Dict[str, Any], turns: List[Reply], intents: Optional[List[str]] = None) -> Verdict:
@@ -369,7 +375,8 @@ def judge(item: Dict[str, Any], turns: List[Reply], intents: Optional[List[str]]
     next_ok = next_step is None or any_match(next_step["any"], answer_turn.visible)
     forbidden = [f.get("why", f["pattern"]) for f in (expected.get("forbidden") or [])
                  if any_match([f["pattern"]], everything)]
-    lang = reply_language(answer_turn)
+    # Another language: the notice in the asker's language comes first (then FR/EN lines).
+    lang = reply_language(answer_turn, first_bubble_only=item["language"] not in ("fr", "en"))
     lang_ok = lang in expected_reply_languages(item["language"])
 
     facts_total = len(facts)
@@ -471,14 +478,26 @@ def _check_regex(pattern: str, where: str) -> None:
 Sender = Callable[[str, str, str], List[Dict[str, Any]]]
 
 
-def rest_sender(url: str, timeout: float = 60) -> Sender:
-    """Posts one message to the REST channel; an HTTP error's JSON body is the desk's reply too."""
+def client_address(sender: str) -> str:
+    """A stable address per conversation: each asker is a different person on the web."""
+    digest = hashlib.sha256(sender.encode("utf-8")).digest()
+    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
+
+
+def rest_sender(url: str, timeout: float = 60, client_header: Optional[str] = None) -> Sender:
+    """Posts one message to the REST channel; an HTTP error's JSON body is the desk's reply too.
+
+    With `client_header` (the desk's trusted proxy header), each conversation comes from its own
+    address, as real askers do: the desk's per-client rate limit then applies per asker."""
     endpoint = url.rstrip("/") + "/webhooks/rest/webhook"
 
     def send(sender: str, message: str, language: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": message,
                            "metadata": {"language": language, "channel": "rest"}}).encode("utf-8")
-        request = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if client_header:
+            headers[client_header] = client_address(sender)
+        request = urllib.request.Request(endpoint, data=body, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.loads(response.read() or b"[]")
@@ -606,8 +625,9 @@ def results_section(verdicts: Sequence[Verdict], set_name: str, command: str, se
 
 
 # --------------------------------------------------------------------------- main
-def run(items: Sequence[Dict[str, Any]], url: str, token: Optional[str]) -> List[Verdict]:
-    send = rest_sender(url)
+def run(items: Sequence[Dict[str, Any]], url: str, token: Optional[str],
+        client_header: Optional[str] = None) -> List[Verdict]:
+    send = rest_sender(url, client_header=client_header)
     verdicts = []
     for item in items:
         turns, sender = ask(item, send)
@@ -620,6 +640,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--set", choices=("dev", "holdout"), default="dev")
     parser.add_argument("--url", help="a running desk (Rasa server); default: start one on a temporary database")
     parser.add_argument("--token", help="Rasa API token, to report predicted intents (diagnostics)")
+    parser.add_argument("--client-header", help="with --url: the desk's trusted proxy header (PCN_TRUSTED_PROXY_HEADER),"
+                        " to send each asker from its own address; the judge's own desk trusts X-Forwarded-For")
     parser.add_argument("--only", action="append", help="judge only this id (repeatable)")
     parser.add_argument("--json", help="write every verdict (dev) or the aggregates (holdout) to this file")
     parser.add_argument("--write", action="store_true", help="store the aggregates in bench/RESULTS.md")
@@ -638,13 +660,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sealed = args.set == "holdout"
 
     desk = None
-    url, token = args.url, args.token
+    url, token, client_header = args.url, args.token, args.client_header
     if not url:
         from tests.servers import TOKEN, start_desk
-        desk = start_desk(web=False)
+        client_header = "X-Forwarded-For"
+        desk = start_desk(web=False, extra_env={"PCN_TRUSTED_PROXY_HEADER": client_header})
         url, token = desk.rasa_url, TOKEN
     try:
-        verdicts = run(items, url, token)
+        verdicts = run(items, url, token, client_header)
     finally:
         if desk is not None:
             desk.stop()

@@ -227,3 +227,29 @@ def test_the_dev_set_is_well_formed_and_its_variants_come_from_its_own_real_ques
     assert all(v["variant_of"] in real for v in variants)
     assert all(i["source"].startswith("http") for i in items)
     assert {i["language"] for i in items} >= {"fr", "en", "de", "es", "it", "pl", "nl", "pt"}
+
+
+def other_language_item():
+    it = copy.deepcopy(ITEM)
+    it.update(language="de", text="Ich bin in Deutschland versichert und brauche in Frankreich einen Arzt.")
+    it["expected"].update(handling="other_language_handoff", key_facts=[], next_step=None, forbidden=[])
+    return it
+
+
+def test_another_language_is_answered_in_that_language_first():
+    """Issue 10: a German asker gets the notice in German; a French-only notice is not right."""
+    german = {"text": "Ich antworte nur auf Französisch oder Englisch. Eine Beraterin oder ein Berater "
+                      "des PCN kann Ihnen helfen: möchten Sie kontaktiert werden?",
+              "buttons": [{"title": "Ja", "payload": "/request_human"}]}
+    french = {"text": "Je réponds en français ou en anglais. Un conseiller du PCN peut vous aider : "
+                      "souhaitez-vous être recontacté ?", "buttons": [{"title": "Oui", "payload": "/request_human"}]}
+    first_german = jq.judge(other_language_item(), [reply(german, french)])
+    only_french = jq.judge(other_language_item(), [reply(french)])
+    assert (first_german.reply_language, first_german.language_ok) == ("de", True)
+    assert (only_french.reply_language, only_french.language_ok) == ("fr", False)
+
+
+def test_each_asker_comes_from_its_own_address():
+    """The desk's per-client rate limit applies per person, as on the web."""
+    addresses = {jq.client_address(f"realq-rq-{n:03d}-x") for n in range(100)}
+    assert len(addresses) > 95 and all(a.startswith("10.") for a in addresses)
