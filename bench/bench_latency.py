@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import publish  # noqa: E402
-from tests.servers import Desk, start_desk  # noqa: E402
+from tests.servers import PEOPLE_HEADER, Desk, client_address, start_desk  # noqa: E402
 
 MESSAGES = [
     ("Faut-il une autorisation préalable pour une IRM en Allemagne ?", "fr"),
@@ -70,13 +70,9 @@ LEVELS = (("back-to-back", 1), ("conversations", 8), ("conversations", 32), ("ba
 # Each simulated conversation is a person on their own machine: the desks trust this header
 # (PCN_TRUSTED_PROXY_HEADER, as behind a reverse proxy), so the per-client rate limit of the
 # channel counts each conversation apart instead of refusing the whole benchmark (one address).
-CLIENT_HEADER = "X-Forwarded-For"
+# The environment is spelt out (not start_desk(many_people=True)): a baseline checkout may predate it.
+CLIENT_HEADER = PEOPLE_HEADER
 BENCH_ENV = {"PCN_TRUSTED_PROXY_HEADER": CLIENT_HEADER}
-
-
-def client_address(sender: str) -> str:
-    digest = uuid.uuid5(uuid.NAMESPACE_DNS, sender).bytes
-    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
 
 
 def post(url: str, sender: str, text: str, language: str) -> float:

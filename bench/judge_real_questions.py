@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import re
 import sys
@@ -478,12 +477,6 @@ def _check_regex(pattern: str, where: str) -> None:
 Sender = Callable[[str, str, str], List[Dict[str, Any]]]
 
 
-def client_address(sender: str) -> str:
-    """A stable address per conversation: each asker is a different person on the web."""
-    digest = hashlib.sha256(sender.encode("utf-8")).digest()
-    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
-
-
 def rest_sender(url: str, timeout: float = 60, client_header: Optional[str] = None) -> Sender:
     """Posts one message to the REST channel; an HTTP error's JSON body is the desk's reply too.
 
@@ -496,6 +489,8 @@ def rest_sender(url: str, timeout: float = 60, client_header: Optional[str] = No
                            "metadata": {"language": language, "channel": "rest"}}).encode("utf-8")
         headers = {"Content-Type": "application/json"}
         if client_header:
+            from tests.servers import client_address
+
             headers[client_header] = client_address(sender)
         request = urllib.request.Request(endpoint, data=body, headers=headers)
         try:
@@ -662,9 +657,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     desk = None
     url, token, client_header = args.url, args.token, args.client_header
     if not url:
-        from tests.servers import TOKEN, start_desk
-        client_header = "X-Forwarded-For"
-        desk = start_desk(web=False, extra_env={"PCN_TRUSTED_PROXY_HEADER": client_header})
+        from tests.servers import PEOPLE_HEADER, TOKEN, start_desk
+        client_header = PEOPLE_HEADER
+        desk = start_desk(web=False, many_people=True)
         url, token = desk.rasa_url, TOKEN
     try:
         verdicts = run(items, url, token, client_header)

@@ -209,6 +209,6 @@ def desk():
     """One real desk (action server, Rasa, web page) for a whole test session."""
     from tests.servers import start_desk
 
-    running = start_desk()
+    running = start_desk(many_people=True)
     yield running
     running.stop()

@@ -6,6 +6,7 @@ and the demo web server on free ports, against a fresh migrated database
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -42,6 +43,18 @@ def _ready(url: str) -> bool:
         return False
 
 
+# The public reaches the desk from many addresses, behind the proxy header the desk trusts:
+# a desk started with many_people=True counts each conversation as its own client, so the
+# edge's per-client rate limit counts people, not the test run or the benchmark.
+PEOPLE_HEADER = "X-Forwarded-For"
+
+
+def client_address(sender: str) -> str:
+    """A stable private address per conversation."""
+    digest = hashlib.sha256(sender.encode("utf-8")).digest()
+    return f"10.{digest[0]}.{digest[1]}.{digest[2] or 1}"
+
+
 @dataclass
 class Desk:
     rasa_url: str
@@ -52,10 +65,13 @@ class Desk:
     env: Dict[str, str]
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
     commands: Dict[str, List[str]] = field(default_factory=dict)
+    people_header: Optional[str] = None  # set by start_desk(many_people=True)
 
     def send(self, sender: str, message: str, language: Optional[str] = "fr", timeout: float = 30,
              headers: Optional[Dict[str, str]] = None) -> List[dict]:
         """One user message through Rasa's REST channel; returns the bot messages."""
+        if headers is None and self.people_header:
+            headers = {self.people_header: client_address(sender)}
         body = {"sender": sender, "message": message}
         if language:
             body["metadata"] = {"language": language, "channel": "rest"}
@@ -104,7 +120,7 @@ class Desk:
 
 
 def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: str = "endpoints.yml",
-               extra_env: Optional[Dict[str, str]] = None) -> Desk:
+               extra_env: Optional[Dict[str, str]] = None, many_people: bool = False) -> Desk:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (the README test command does it)")
     workdir = Path(tempfile.mkdtemp(prefix="pcn-desk-"))
@@ -119,6 +135,8 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         PCN_ACTION_ENDPOINT=f"http://127.0.0.1:{actions_port}/webhook",
         PCN_SPOOL_DIR=str(workdir / "spool"),
     )
+    if many_people:
+        env["PCN_TRUSTED_PROXY_HEADER"] = PEOPLE_HEADER
     env.update(extra_env or {})
     subprocess.run([sys.executable, "-m", "db", "upgrade"], env=env, cwd=REPO_ROOT, check=True,
                    stdout=subprocess.DEVNULL)
@@ -129,6 +147,7 @@ def start_desk(database_url: Optional[str] = None, web: bool = True, endpoints: 
         database_url=database_url,
         workdir=workdir,
         env=env,
+        people_header=PEOPLE_HEADER if many_people else None,
     )
     # the servers and command lines of `make run` (bot/launcher.py), with the API on for tests
     plan = processes({**env, "PCN_RASA_TOKEN": TOKEN})

@@ -4,8 +4,6 @@ situation — insured in France or elsewhere, care in the UK, Switzerland or a t
 country — in French and English."""
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 
 import pytest
 
@@ -22,33 +20,17 @@ from tests.integration.test_conversations import (
     widget_data,
 )
 from actions.answer_text import MAX_FIRST_BUBBLE_WORDS, words
-from tests.servers import Desk, start_desk
+from tests.servers import start_desk
 
 pytestmark = pytest.mark.integration
-CLIENT_HEADER = "X-Forwarded-For"
-
-
-@dataclass
-class ManyPeople:
-    """The desk as the public reaches it: each conversation from its own address (behind the
-    proxy header the desk trusts), so the per-address rate limit of the edge counts people,
-    not this test run."""
-    desk: Desk
-
-    @property
-    def database_url(self) -> str:
-        return self.desk.database_url
-
-    def send(self, sender: str, message: str, language: str = "fr"):
-        address = "10.%d.%d.%d" % tuple(hashlib.sha256(sender.encode()).digest()[:3])
-        return self.desk.send(sender, message, language, headers={CLIENT_HEADER: address})
 
 
 @pytest.fixture(scope="module")
 def desk():
-    running = start_desk(web=False, extra_env={"PCN_TRUSTED_PROXY_HEADER": CLIENT_HEADER})
-    yield ManyPeople(running)
+    running = start_desk(web=False, many_people=True)
+    yield running
     running.stop()
+
 
 SURVEY = '/inform{"profile": "IND"}'
 

@@ -251,5 +251,7 @@ def test_another_language_is_answered_in_that_language_first():
 
 def test_each_asker_comes_from_its_own_address():
     """The desk's per-client rate limit applies per person, as on the web."""
-    addresses = {jq.client_address(f"realq-rq-{n:03d}-x") for n in range(100)}
+    from tests.servers import client_address
+
+    addresses = {client_address(f"realq-rq-{n:03d}-x") for n in range(100)}
     assert len(addresses) > 95 and all(a.startswith("10.") for a in addresses)
