@@ -24,6 +24,7 @@ from typing import List, Optional, Tuple
 from actions import responses
 from core.content import (
     CARE_PLACES,
+    Case,
     ELSEWHERE_GROUPS,
     Link,
     QuestionType,
@@ -33,7 +34,7 @@ from core.content import (
     localized,
 )
 from core.countries import load_countries, note_key
-from core.situation import Situation
+from core.situation import Situation, insurance_group
 
 MAX_FIRST_BUBBLE_WORDS = 90
 # People who ask about their own cover; other requesters (a pharmacist, a foreign
@@ -46,6 +47,7 @@ GROUPS_WITHOUT_COUNTRY = ("EU_EEA", "UK", "THIRD")
 
 VARIANT_ANSWER = "answer"
 VARIANT_ELSEWHERE = "insured_elsewhere"
+VARIANT_CASE = "case:"  # + the case id: the text of the question type for one situation
 
 
 def words(text: str) -> int:
@@ -73,7 +75,8 @@ def insurance_group_of(situation: Situation, stated_group: Optional[str] = None)
 
 def needs_insurer(qt: QuestionType, situation: Situation, group: Optional[str]) -> bool:
     """The one fact to ask first: who insures the asker, when the answer depends on it."""
-    return qt.insurer_dependent and group is None and situation.requester_role in OWN_CASE_ROLES
+    return (qt.insurer_dependent and group is None and situation.requester_role in OWN_CASE_ROLES
+            and case_for(qt, situation, group) is None)
 
 
 def care_place(situation: Situation) -> str:
@@ -85,7 +88,38 @@ def care_place(situation: Situation) -> str:
     return "care_in_france"
 
 
+def _facts_for_cases(situation: Situation, group: Optional[str]) -> dict:
+    """The asker's known facts, in the terms of a case's `when` (core.content.CASE_CONDITIONS)."""
+    return {
+        "insured": group,
+        "residence": insurance_group(situation.residence_country),
+        "treatment": insurance_group(situation.treatment_country),
+        "status": situation.status,
+        "direction": situation.direction,
+        "timing": situation.care_timing,
+    }
+
+
+def _fits(case: Case, facts: dict) -> bool:
+    for condition, accepted in case.when.items():
+        value = facts.get(condition)
+        if value is None:
+            return False  # a case is said only for a stated fact, never a guessed one
+        if value not in accepted and not ("abroad" in accepted and value != "FR"):
+            return False
+    return True
+
+
+def case_for(qt: QuestionType, situation: Situation, group: Optional[str]) -> Optional[Case]:
+    """The first case of the question type that fits the asker, if any."""
+    facts = _facts_for_cases(situation, group)
+    return next((case for case in qt.cases if _fits(case, facts)), None)
+
+
 def variant_for(qt: QuestionType, situation: Situation, group: Optional[str]) -> str:
+    case = case_for(qt, situation, group)
+    if case:
+        return VARIANT_CASE + case.id
     if not qt.insurer_dependent or group in (None, "FR"):
         return VARIANT_ANSWER
     if qt.insured_elsewhere:
@@ -97,7 +131,10 @@ def variant_for(qt: QuestionType, situation: Situation, group: Optional[str]) ->
 
 def note_for(variant: str, situation: Situation, group: Optional[str]) -> Optional[str]:
     """Which coverage note fits: "treatment:<ISO2>" (insured in France, care in CH/UK/EEA-EFTA/third
-    country) or "insurance:<ISO2 or group>" (insured there); None when no note applies."""
+    country) or "insurance:<ISO2 or group>" (insured there); None when no note applies. A case is
+    written for its situation: no note is added to it."""
+    if variant.startswith(VARIANT_CASE):
+        return None
     if variant == VARIANT_ANSWER and group in (None, "FR"):
         iso2 = (situation.treatment_country or "").upper()
         if iso2 and iso2 != "FR" and note_texts("treatment", iso2):
@@ -137,7 +174,16 @@ def note_line(note: str, language: str) -> str:
     return localized(texts, language) if texts else ""
 
 
+def _case(qt: QuestionType, variant: str) -> Optional[Case]:
+    if not variant.startswith(VARIANT_CASE):
+        return None
+    return next((c for c in qt.cases if c.id == variant[len(VARIANT_CASE):]), None)
+
+
 def _texts(qt: QuestionType, variant: str, language: str):
+    case = _case(qt, variant)
+    if case:
+        return case.answer.get(language) or case.answer["fr"]
     if variant == VARIANT_ELSEWHERE and qt.insured_elsewhere:
         return qt.insured_elsewhere.get(language) or qt.insured_elsewhere["fr"]
     if variant.startswith("situation:"):
@@ -163,7 +209,9 @@ def render(key: str, language: str) -> Rendered:
             first = f"{first}\n{line}"
         else:
             separate = line
-    links = qt.links.get(language) or qt.links.get("fr") or []
+    case = _case(qt, variant)
+    by_language = case.links if case and case.links else qt.links
+    links = by_language.get(language) or by_language.get("fr") or []
     return Rendered(key=key, code=code, language=language, first=first, note=separate, details=details,
                     legal_basis=localized(qt.legal_basis, language), links=list(links))
 
@@ -185,6 +233,7 @@ def every_key(qt: QuestionType) -> List[Tuple[str, str]]:
     treatment_notes = [f"treatment:{subject}" for subject in _subjects("treatment")]
     insurance_notes = [f"insurance:{subject}" for subject in _subjects("insurance")]
     keys = [(f"{qt.code}|{VARIANT_ANSWER}|", "answer")]
+    keys += [(f"{qt.code}|{VARIANT_CASE}{case.id}|", f"case {case.id}") for case in qt.cases]
     keys += [(f"{qt.code}|{VARIANT_ANSWER}|{note}", f"answer + {note}") for note in treatment_notes]
     if qt.insurer_dependent:
         variants = [VARIANT_ELSEWHERE] if qt.insured_elsewhere else [

@@ -25,8 +25,6 @@ from core.settings import content_dir
 
 LANGUAGES = ("fr", "en")
 ROUTES = ("BOT", "BOT_H", "H")
-# Who insures the asker (core.situation.INSURANCE_GROUPS without FR: the `answer` is for them).
-ELSEWHERE_GROUPS = ("EU_EEA", "UK", "CH", "THIRD")
 # Where the care is, for an asker insured elsewhere (content/situations.yml).
 CARE_PLACES = ("care_in_france", "care_elsewhere")
 # Coverage notes of content/countries.yml: by kind, keyed by core.countries.coverage_note_key
@@ -37,7 +35,26 @@ NOTE_GROUP_KEYS = ("CH", "GB", "EEA_EFTA", "THIRD")
 _CODE = re.compile(r"^[A-D]\d{1,2}$")
 _INTENT = re.compile(r"^q_[a-d]\d{1,2}_[a-z0-9_]+$")
 _QUESTION_KEYS_REQUIRED = ("code", "category", "intent", "route", "title", "legal_basis", "sources", "links", "answer")
-_QUESTION_KEYS_OPTIONAL = ("handoff", "insurer_dependent", "insured_elsewhere", "reviewed", "time_limits")
+_QUESTION_KEYS_OPTIONAL = ("handoff", "insurer_dependent", "insured_elsewhere", "reviewed", "time_limits", "cases")
+# The values of the asker's situation (core/situation.py), here because content files use them too.
+DIRECTIONS = ("abroad", "to_france", "domestic")
+CARE_TIMINGS = ("planned", "unplanned")
+STATUSES = ("pensioner_s1", "frontier_worker", "student", "posted_worker", "tourist", "resident")
+# Insurance groups: which rules apply depends first on who insures the person.
+INSURANCE_GROUPS = ("FR", "EU_EEA", "UK", "CH", "THIRD")
+# Who insures an asker outside France (the `answer` is for people insured in France).
+ELSEWHERE_GROUPS = tuple(group for group in INSURANCE_GROUPS if group != "FR")
+# What a case of a question type may require of the asker's situation, and the values each condition
+# accepts; "abroad" stands for any group but FR.
+CASE_CONDITIONS = {
+    "insured": INSURANCE_GROUPS + ("abroad",),
+    "residence": INSURANCE_GROUPS + ("abroad",),
+    "treatment": INSURANCE_GROUPS + ("abroad",),
+    "status": STATUSES,
+    "direction": DIRECTIONS,
+    "timing": CARE_TIMINGS,
+}
+_CASE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class ContentError(ValueError):
@@ -74,6 +91,16 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Case:
+    """The text of a question type for one situation ("a UK pensioner living in France"): every condition
+    of `when` must be a known fact of the asker; the first case that fits is said instead of `answer`."""
+    id: str
+    when: Dict[str, Tuple[str, ...]]  # condition (CASE_CONDITIONS) -> accepted values
+    answer: Dict[str, AnswerText]
+    links: Dict[str, List[Link]] = field(default_factory=dict)  # empty: the question type's links
+
+
+@dataclass(frozen=True)
 class QuestionType:
     code: str
     category: str
@@ -89,6 +116,7 @@ class QuestionType:
     insured_elsewhere: Dict[str, AnswerText] = field(default_factory=dict)  # for people insured elsewhere
     reviewed: Optional[Review] = None
     time_limits: List[str] = field(default_factory=list)  # ids of content/time_limits.yml stated in `short`
+    cases: List[Case] = field(default_factory=list)       # situation-specific texts, tried in order
 
     @property
     def offers_agent(self) -> bool:
@@ -279,6 +307,7 @@ def _question_type(check: _Checker, where_file: str, raw: Any, time_limit_ids: T
     for limit in time_limits:
         if limit not in time_limit_ids:
             check.add(where, f"time_limits: unknown id {limit!r} (content/time_limits.yml has {list(time_limit_ids)})")
+    cases = _cases(check, where, raw.get("cases"))
     return QuestionType(
         code=code,
         category=raw["category"],
@@ -294,7 +323,44 @@ def _question_type(check: _Checker, where_file: str, raw: Any, time_limit_ids: T
         insured_elsewhere=insured_elsewhere,
         reviewed=check.review(where, raw.get("reviewed")),
         time_limits=list(time_limits),
+        cases=cases,
     )
+
+
+def _cases(check: _Checker, where: str, raw: Any) -> List[Case]:
+    """`cases:` [{id, when: {condition: value or [values]}, answer: {fr, en}, links?}]."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        check.add(where, "cases must be a list of {id, when, answer}")
+        return []
+    cases: List[Case] = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not {"id", "when", "answer"} <= set(item) or set(item) - {"id", "when", "answer", "links"}:
+            check.add(where, f"cases[{index}] must be {{id, when, answer}} (and optionally links)")
+            continue
+        case_id = item["id"]
+        at = f"{where}, case {case_id}"
+        if not isinstance(case_id, str) or not _CASE_ID.match(case_id):
+            check.add(where, f"cases[{index}].id must be a snake_case name, not {case_id!r}")
+        if case_id in {c.id for c in cases}:
+            check.add(at, "case defined twice")
+        when: Dict[str, Tuple[str, ...]] = {}
+        if not isinstance(item["when"], dict) or not item["when"]:
+            check.add(at, f"when must map conditions {list(CASE_CONDITIONS)} to values")
+        else:
+            for condition, value in item["when"].items():
+                values = tuple(value) if isinstance(value, list) else (value,)
+                if condition not in CASE_CONDITIONS:
+                    check.add(at, f"unknown condition {condition!r} (allowed: {list(CASE_CONDITIONS)})")
+                    continue
+                wrong = [v for v in values if v not in CASE_CONDITIONS[condition]]
+                if wrong or not values:
+                    check.add(at, f"{condition} must be among {list(CASE_CONDITIONS[condition])}, not {wrong or values}")
+                when[condition] = values
+        cases.append(Case(id=str(case_id), when=when, answer=check.answer_texts(at, item["answer"], "answer"),
+                          links=check.links(at, item["links"]) if "links" in item else {}))
+    return cases
 
 
 @lru_cache(maxsize=None)

@@ -20,13 +20,8 @@ from core.text import fold
 # Values of the enumerated fields (None = not known).
 REQUESTER_ROLES = ("patient", "relative", "pharmacist", "provider", "foreign_ncp", "institution", "elected",
                    "association")
-DIRECTIONS = ("abroad", "to_france", "domestic")
-CARE_TIMINGS = ("planned", "unplanned")
 CARE_TYPES = ("hospital", "imaging", "outpatient", "dental", "medicines", "maternity", "dialysis", "cancer",
               "physiotherapy", "optical", "fertility", "mental_health", "long_term_care", "other")
-STATUSES = ("pensioner_s1", "frontier_worker", "student", "posted_worker", "tourist", "resident")
-# Insurance groups: which rules apply depends first on who insures the person.
-INSURANCE_GROUPS = ("FR", "EU_EEA", "UK", "CH", "THIRD")
 
 
 @dataclass(frozen=True)
@@ -37,10 +32,10 @@ class Situation:
     residence_country: Optional[str] = None  # ISO2
     treatment_country: Optional[str] = None  # ISO2 of the country of care
     nationality: Optional[str] = None        # ISO2 ("US citizen" is a nationality, never a place of care)
-    direction: Optional[str] = None          # DIRECTIONS
-    care_timing: Optional[str] = None        # CARE_TIMINGS
+    direction: Optional[str] = None          # core.content.DIRECTIONS
+    care_timing: Optional[str] = None        # core.content.CARE_TIMINGS
     care_type: Optional[str] = None          # CARE_TYPES
-    status: Optional[str] = None             # STATUSES
+    status: Optional[str] = None             # core.content.STATUSES
 
     @classmethod
     def slot_names(cls) -> tuple:

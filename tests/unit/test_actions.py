@@ -370,6 +370,33 @@ def test_the_answer_fits_the_situation(situation, variant):
     assert slots["last_answer"] == variant
 
 
+@pytest.mark.parametrize("intent, situation, variant", [
+    # A UK-insured pensioner living in France: the S1 comes from the NHS, not "your CPAM" rules.
+    ("q_a15_residence_s1", {"insured_country": "GB", "residence_country": "FR"}, "A15|case:insured_in_the_uk|"),
+    # A French pension, living in Spain: France stays competent, S1 from the French pension fund.
+    ("q_a15_residence_s1", {"insured_country": "FR", "residence_country": "ES"},
+     "A15|case:french_pension_living_in_europe|"),
+    ("q_a15_residence_s1", {"insured_country": "DE", "residence_country": "FR"},
+     "A15|case:foreign_pension_living_in_france|"),
+    # Nothing stated about residence: the general text, never a guessed case.
+    ("q_a15_residence_s1", {"insured_country": "FR"}, "A15|answer|"),
+    # Insured in France, care in the United States: the outside-Europe text, not the EHIC one.
+    ("q_b11_unplanned_care_stay", {"insured_country": "FR", "treatment_country": "US"},
+     "B11|case:care_outside_europe|"),
+    ("q_b11_unplanned_care_stay", {"insured_country": "FR", "treatment_country": "ES"}, "B11|answer|"),
+])
+def test_a_case_of_the_question_type_is_said_for_its_situation(intent, situation, variant):
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", intent, slots={"language": "en", **situation}))
+    assert slots["last_answer"] == variant
+    code, said = variant.split("|")[:2]
+    case = next((c for c in load_answers()[code].cases if f"case:{c.id}" == said), None)
+    if case:
+        assert answer_message(messages)["text"] == case.answer["en"].short.strip()
+        extra, _, _ = run(ActionAnswerExtra(), make_tracker("/more_details", "more_details",
+                                                            slots={"language": "en", "last_answer": variant}))
+        assert extra[0]["text"] == case.answer["en"].details.strip()
+
+
 def test_without_an_own_text_the_generic_situation_text_is_said():
     qt = next(qt for qt in load_answers().values() if qt.insurer_dependent and not qt.insured_elsewhere)
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", qt.intent, slots={

@@ -102,6 +102,9 @@ def every_answer_text():
     for qt in load_answers().values():
         for language, text in qt.answer.items():
             yield f"{qt.code}.answer", language, text
+        for case in qt.cases:
+            for language, text in case.answer.items():
+                yield f"{qt.code}.case.{case.id}", language, text
     yield from texts_for_insured_elsewhere()
 
 
@@ -382,6 +385,36 @@ def test_the_loader_names_the_file_the_entry_and_the_field_of_a_problem(content_
         load_answers()
     assert "content/answers/c.yml, C1" in str(raised.value)
     assert message in str(raised.value)
+
+
+CASES = """
+    cases:
+      - id: living_in_spain
+        when: {insured: FR, residence: [EU_EEA, CH]}
+        answer:
+          fr: {short: "Cas.", details: ""}
+          en: {short: "Case.", details: ""}
+"""
+
+
+def test_the_loader_reads_cases_of_a_question_type(content_dir):
+    (content_dir / "answers" / "c.yml").write_text(GOOD_TYPE + CASES, encoding="utf-8")
+    case = load_answers()["C1"].cases[0]
+    assert case.id == "living_in_spain" and case.when == {"insured": ("FR",), "residence": ("EU_EEA", "CH")}
+    assert case.answer["en"].short == "Case."
+
+
+@pytest.mark.parametrize("change, message", [
+    (("residence: [EU_EEA, CH]", "residense: [EU_EEA]"), "unknown condition 'residense'"),
+    (("residence: [EU_EEA, CH]", "residence: [Spain]"), "residence must be among"),
+    (("id: living_in_spain", "id: Living in Spain"), "must be a snake_case name"),
+    (('en: {short: "Case.", details: ""}', ""), "answer.en is missing"),
+])
+def test_the_loader_names_the_problem_of_a_case(content_dir, change, message):
+    (content_dir / "answers" / "c.yml").write_text(GOOD_TYPE + CASES.replace(*change), encoding="utf-8")
+    with pytest.raises(ContentError) as raised:
+        load_answers()
+    assert "content/answers/c.yml, C1" in str(raised.value) and message in str(raised.value)
 
 
 def test_the_loader_checks_situations_and_notes(content_dir):

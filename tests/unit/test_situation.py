@@ -163,7 +163,8 @@ def test_an_ordinary_amount_is_not_distress(text):
 def test_the_staff_edited_terms_are_consistent():
     from core.content import load_situation_terms
     from core.countries import country
-    from core.situation import CARE_TYPES, REQUESTER_ROLES, STATUSES
+    from core.content import STATUSES
+    from core.situation import CARE_TYPES, REQUESTER_ROLES
 
     terms = load_situation_terms()
     for scheme in terms["schemes"]:
