@@ -373,6 +373,9 @@ def test_the_answer_fits_the_situation(situation, variant):
 @pytest.mark.parametrize("intent, situation, variant", [
     # A UK-insured pensioner living in France: the S1 comes from the NHS, not "your CPAM" rules.
     ("q_a15_residence_s1", {"insured_country": "GB", "residence_country": "FR"}, "A15|case:insured_in_the_uk|"),
+    # Living in the UK with a second home in France: not a resident, the GHIC and travel insurance.
+    ("q_a15_residence_s1", {"insured_country": "GB", "residence_country": "GB"},
+     "A15|case:living_in_the_uk_staying_in_france|"),
     # A French pension, living in Spain: France stays competent, S1 from the French pension fund.
     ("q_a15_residence_s1", {"insured_country": "FR", "residence_country": "ES"},
      "A15|case:french_pension_living_in_europe|"),
