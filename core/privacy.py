@@ -100,7 +100,8 @@ _ADDRESS_FR = re.compile(
 # Street first: "Rue Neuve 123, 1000 Bruxelles" (BE, ES, IT…), "lieu-dit Les Granges, 24200 Sarlat".
 _ADDRESS_STREET_FIRST = re.compile(
     r"(?<!\w)(?:" + _STREET_FR + r")\s+(?:(?!" + _CLAUSE + r"\b)[^\W\d][\w'’.-]*\s?){1,5}"
-    r"(?:\d{1,4}[a-z]?\b(?:,?\s*" + _POSTCODE_CITY + r")?|,?\s*(?-i:" + _POSTCODE_CITY + r"))", re.I)
+    # The house number is a word of its own: "een S1" after "via" (Dutch "through") is no address.
+    r"(?:(?<=[\s,])\d{1,4}[a-z]?\b(?:,?\s*" + _POSTCODE_CITY + r")?|,?\s*(?-i:" + _POSTCODE_CITY + r"))", re.I)
 _ADDRESS_DE = re.compile(r"(?<!\w)[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str\.|weg|platz|gasse|allee|ring|damm)"
                          r"\s+\d{1,4}[a-z]?(?:,?\s*\d{5}\s+[A-ZÄÖÜ][\wäöüß-]+)?")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
