@@ -326,16 +326,16 @@ def test_each_button_of_the_insurer_question_gives_its_answer(payload, entity, v
 def test_a_typed_reply_to_the_insurer_question_is_read():
     waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1"}
     messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker("En Belgique", "inform", slots=waiting))
-    assert slots["insured_country"] == "BE" and slots["last_answer"] == "C1|insured_elsewhere|"
+    assert slots["insured_country"] == "BE" and slots["last_answer"] == "C1|insured_elsewhere|insurance:BE"
 
 
 def test_a_reply_the_classifier_reads_as_something_else_still_answers_the_waiting_question():
     waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1"}
     # "Belgique" read as "which countries?" (A3), or not understood at all
     _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Belgique", "q_a3_which_countries", slots=waiting))
-    assert slots["last_answer"] == "C1|insured_elsewhere|" and slots["insured_country"] == "BE"
+    assert slots["last_answer"] == "C1|insured_elsewhere|insurance:BE" and slots["insured_country"] == "BE"
     _, slots, _ = run(ActionAcknowledgeContext(), make_tracker("en Belgique", "nlu_fallback", slots=waiting))
-    assert slots["last_answer"] == "C1|insured_elsewhere|"
+    assert slots["last_answer"] == "C1|insured_elsewhere|insurance:BE"
     messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker("blorf", "nlu_fallback", slots=waiting))
     assert responses_of(messages) == ["utter_ask_rephrase"] and slots["asked_fact"] is None
 
@@ -400,10 +400,19 @@ def test_a_case_of_the_question_type_is_said_for_its_situation(intent, situation
         assert extra[0]["text"] == case.answer["en"].details.strip()
 
 
+def test_a_belgian_is_told_that_the_mutualite_is_the_insurer_that_decides():
+    """The Belgian statutory insurer by its own name, never taken for a French top-up insurer."""
+    messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", "q_c1_how_to_claim", slots={
+        "language": "fr", "insured_country": "BE", "treatment_country": "ES"}))
+    assert slots["last_answer"] == "C1|insured_elsewhere|insurance:BE"
+    said = " ".join(m.get("text") or "" for m in messages)
+    assert "mutualité" in said and "point de contact national belge" in said
+
+
 def test_without_an_own_text_the_generic_situation_text_is_said():
     qt = next(qt for qt in load_answers().values() if qt.insurer_dependent and not qt.insured_elsewhere)
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", qt.intent, slots={
-        "language": "fr", "insured_country": "DE", "treatment_country": "FR"}))
+        "language": "fr", "insured_country": "AT", "treatment_country": "FR"}))
     assert slots["last_answer"] == f"{qt.code}|situation:EU_EEA:care_in_france|"
     assert answer_message(messages)["text"] == load_situations()["EU_EEA"]["care_in_france"]["fr"].short.strip()
 
