@@ -223,7 +223,7 @@ def paragraph(bilan: dict, lang: str = "fr") -> str:
         f"The enquiries concerned: {_parts(bilan, 'category', 'en')}. "
         f"Profiles of the requesters: {_parts(bilan, 'profile', 'en')}. "
         f"The enquiries came from: {_parts(bilan, 'origin', 'en')}. "
-        f"{esc} enquiries ({fmt_rate(esc, n, 'en')}) were escalated to a PCN agent. "
+        f"{esc} enquiries ({fmt_rate(esc, n, 'en')}) were escalated to an NCP adviser. "
         f"Every share is out of the {n} enquiries of the period, unknowns included."
     )
 

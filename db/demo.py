@@ -237,7 +237,7 @@ def generate(n: int, days: list[dt.date], rng: random.Random, *, prefix: str = "
                 "transcript": [
                     {"sender": "user", "text": q["text_redacted"], "at": q["asked_at"].isoformat()} for q in questions
                 ] + [{"sender": "bot", "text": "Je transmets votre demande à un agent du PCN." if lang == "fr"
-                      else "I am passing your request to a PCN agent.", "at": created.isoformat()}],
+                      else "I am passing your request to an NCP adviser.", "at": created.isoformat()}],
                 "first_response_at": fr, "resolved_at": res, "channel": channel,
             }
             if not chat:

@@ -227,6 +227,23 @@ def test_english_answers_avoid_untranslated_french_terms():
     assert not found, found
 
 
+def test_the_assistants_own_english_sentences_avoid_untranslated_french_terms():
+    """domain.yml's English responses (and their buttons) follow the glossary too: "NCP adviser"."""
+    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    found = []
+    for name, variants in domain["responses"].items():
+        for variant in variants:
+            english = any(c.get("value") == "en" for c in variant.get("condition") or [])
+            texts = [variant.get("text") or ""] + [b.get("title", "") for b in variant.get("buttons") or []]
+            if not english:
+                # Bilingual lines ("… / I can answer in French or English.") count by their English half.
+                texts = [part for text in texts for part in text.split(" / ")[1::2]]
+            for word in glossary_avoid("en"):
+                if any(re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I) for text in texts):
+                    found.append((name, word))
+    assert not found, found
+
+
 def test_someone_insured_elsewhere_is_never_sent_to_a_french_fund_for_their_own_cover():
     """Only the CEAM case (the CPAM where you were treated) and S1 holders (the CPAM of residence) may be."""
     forbidden = {"fr": re.compile(r"\bvotre (caisse|CPAM)\b", re.I),
