@@ -123,8 +123,10 @@ def handoff_message(qt: QuestionType, language: str) -> Dict[str, Any]:
 
 
 def answer_turn(dispatcher: CollectingDispatcher, tracker: Tracker, qt: QuestionType, situation: Situation,
-                group: Optional[str], language: str, message_text: str) -> List[Dict[Text, Any]]:
-    """Says the answer for this asker, then asks at most one thing; returns the slots it sets."""
+                group: Optional[str], language: str, message_text: str,
+                offer_adviser: bool = False) -> List[Dict[Text, Any]]:
+    """Says the answer for this asker, then asks at most one thing; returns the slots it sets.
+    `offer_adviser`: the answer may not fit this asker (their insurer is unknown): offer a person."""
     key = answer_text.choose(qt, situation, group)
     if not _note_to_show(tracker, key, message_text):
         key = answer_text.choose(qt, situation, group, with_note=False)
@@ -136,7 +138,8 @@ def answer_turn(dispatcher: CollectingDispatcher, tracker: Tracker, qt: Question
         dispatcher.utter_message(response="utter_ncp_informs" if group in (None, "FR") else "utter_ncp_informs_insurer")
 
     # A personal identifier or distress (slot of actions/context.py) calls for a person too.
-    offer = qt.offers_agent or bool(tracker.get_slot("identifier_seen")) or bool(tracker.get_slot("distress"))
+    offer = (offer_adviser or qt.offers_agent or bool(tracker.get_slot("identifier_seen"))
+             or bool(tracker.get_slot("distress")))
     ask_feedback = not offer and not follow_up.feedback_given(tracker)
     if offer and qt.handoff:
         dispatcher.utter_message(**handoff_message(qt, language))
@@ -248,12 +251,19 @@ class ActionAcknowledgeContext(Action):
         events: List[Dict[Text, Any]] = [SlotSet("feedback_asked", False), SlotSet("asked_fact", None),
                                          SlotSet("pending_question", None)]
         pending = load_answers().get(tracker.get_slot("pending_question") or "")
+        understood = ((tracker.latest_message or {}).get("intent") or {}).get("name") != "nlu_fallback"
         if pending and tracker.get_slot("asked_fact") == INSURED_COUNTRY:
             situation, group, facts = situation_of(tracker)
+            text = (tracker.latest_message or {}).get("text") or ""
             if group:
-                text = (tracker.latest_message or {}).get("text") or ""
                 return events + facts + answer_turn(dispatcher, tracker, pending, situation, group, language, text)
-        if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "nlu_fallback":
+            if understood:
+                # "Not insured yet", "I don't know": the waiting question still gets an answer, the
+                # general rule said as such, with a person to look at the case (never a dead end).
+                dispatcher.utter_message(response="utter_insurer_unknown_general_rule")
+                return events + facts + answer_turn(dispatcher, tracker, pending, situation, None, language, text,
+                                                    offer_adviser=True)
+        if not understood:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return events
 

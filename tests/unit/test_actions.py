@@ -340,6 +340,15 @@ def test_a_reply_the_classifier_reads_as_something_else_still_answers_the_waitin
     assert responses_of(messages) == ["utter_ask_rephrase"] and slots["asked_fact"] is None
 
 
+@pytest.mark.parametrize("reply, intent", [("I'm not insured yet", "deny"), ("no idea really", "inform")])
+def test_a_reply_naming_no_insurer_still_answers_the_waiting_question_with_an_adviser(reply, intent):
+    waiting = {"language": "en", "asked_fact": "insured_country", "pending_question": "C1"}
+    messages, slots, _ = run(ActionAcknowledgeContext(), make_tracker(reply, intent, slots=waiting))
+    assert responses_of(messages)[0] == "utter_insurer_unknown_general_rule"
+    assert slots["last_answer"] == "C1|answer|" and slots["handoff_offered"] is True
+    assert "utter_context_noted" not in responses_of(messages)
+
+
 def test_a_new_question_instead_of_the_reply_is_answered_and_the_wait_ends():
     waiting = {"language": "fr", "asked_fact": "insured_country", "pending_question": "C1", **FRANCE}
     _, slots, _ = run(ActionAnswerQuestion(), make_tracker("Quels soins sont exclus ?", "q_a4_covered_care",
