@@ -17,8 +17,8 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts dashboard
 import streamlit as st  # noqa: E402
 
 from core.content import LANGUAGES  # noqa: E402
-from dashboard import auth  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
+from dashboard import auth, ui  # noqa: E402
+from dashboard.i18n import label, t  # noqa: E402
 
 PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
 logger = logging.getLogger("dashboard")
@@ -56,6 +56,7 @@ def database_status() -> str | None:
 def main() -> None:
     st.set_page_config(page_title=t("app_title", auth.lang()), page_icon="🇪🇺", layout="wide")
     lg = st.session_state.setdefault("lang", "fr")
+    ui.apply(lg)  # every page, the login form included
 
     problem = database_status()
     if problem:
@@ -87,7 +88,7 @@ def main() -> None:
     nav = st.navigation(pages)
 
     with st.sidebar:
-        st.caption(t("signed_in_as", lg, name=user["name"], role=user["role"]))
+        st.caption(t("signed_in_as", lg, name=user["name"], role=label("roles", user["role"], lg)))
         choice = st.radio(t("language", lg), list(LANGUAGES), index=0 if lg == "fr" else 1,
                           horizontal=True, key="lang_choice")
         if choice != lg:

@@ -3,9 +3,10 @@
 * ``plain(text)``: requester text (questions, mails, transcripts) is ALWAYS
   shown with ``st.text`` — never as Markdown, so no remote image loads, no
   ``javascript:``/``data:`` link, no fake banner (issue 11).
-* ``apply(lang)``: hides Streamlit's built-in English input hints ("Press Enter
-  to submit form") in the French UI; the pages give French placeholders to
-  their selects (``placeholder``).
+* ``apply(lang)`` (called once by app.py for every page): hides Streamlit's
+  built-in English input hints ("Press Enter to submit form") in the French UI;
+  the pages give French placeholders to every select (``placeholder``) and
+  French help where the hint said something (the note's length).
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>$~])")  # what could start Markdown, H
 
 
 def apply(lang: str) -> None:
-    if lang != "en":
-        st.html("<style>[data-testid='InputInstructions']{display:none}</style>")
+    # always one style element, so that switching FR -> EN replaces the rule instead of leaving it behind
+    rule = "[data-testid='InputInstructions']{display:none}" if lang != "en" else "/* English: Streamlit's hints kept */"
+    st.html(f"<style>{rule}</style>")
 
 
 def plain(text: object, **kwargs) -> None:

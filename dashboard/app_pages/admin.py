@@ -4,12 +4,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import auth
-from dashboard.i18n import t
+from dashboard import auth, readable, ui
+from dashboard.i18n import label, t
 from db.repositories import users
 
 user = auth.require_role("admin")
 lg = auth.lang()
+PH = ui.placeholder(lg)
 
 st.title(t("users_title", lg))
 flash = st.session_state.pop("admin_flash", None)
@@ -18,7 +19,8 @@ if flash:
 
 rows = users.list_users()
 st.dataframe(pd.DataFrame([{t("username", lg): u.username, t("display_name", lg): u.display_name,
-                            t("email", lg): u.email or "", t("role", lg): u.role, t("active", lg): u.active}
+                            t("email", lg): u.email or "", t("role", lg): label("roles", u.role, lg),
+                            t("active", lg): t("value_yes" if u.active else "value_no", lg)}
                            for u in rows]), hide_index=True, width="stretch")
 
 st.subheader(t("add_user", lg))
@@ -27,20 +29,21 @@ with st.form("add_user", clear_on_submit=True):
     username = c1.text_input(t("username", lg), key="new_username")
     display = c2.text_input(t("display_name", lg), key="new_display")
     email = c1.text_input(t("email", lg), key="new_email")
-    role = c2.selectbox(t("role", lg), users.ROLES, key="new_role")
+    role = c2.selectbox(t("role", lg), users.ROLES, key="new_role", placeholder=PH,
+                        format_func=lambda r: label("roles", r, lg))
     password = st.text_input(t("password", lg), type="password", key="new_password")
     if st.form_submit_button(t("create", lg)):
         try:
             users.create_user(username, password, role, display, email or None)
             st.session_state["admin_flash"] = ("ok", t("created", lg))
         except users.UserError as exc:
-            st.session_state["admin_flash"] = ("err", str(exc))
+            st.session_state["admin_flash"] = ("err", ui.desk_error(exc, lg))
         st.rerun()
 
 names = [u.username for u in rows]
 if names:
     st.subheader(t("set_password", lg) + " / " + t("disable", lg))
-    target = st.selectbox(t("username", lg), names, key="target_user")
+    target = st.selectbox(t("username", lg), names, key="target_user", placeholder=PH)
     with st.form("set_pw", clear_on_submit=True):
         pw = st.text_input(t("password", lg), type="password", key="target_password")
         if st.form_submit_button(t("set_password", lg)):
@@ -48,7 +51,7 @@ if names:
                 users.set_password(target, pw)
                 st.session_state["admin_flash"] = ("ok", t("saved", lg))
             except users.UserError as exc:
-                st.session_state["admin_flash"] = ("err", str(exc))
+                st.session_state["admin_flash"] = ("err", ui.desk_error(exc, lg))
             st.rerun()
     current = next(u for u in rows if u.username == target)
     if target != user["username"]:
@@ -117,10 +120,12 @@ def _privacy_audit() -> None:
     rows = subjects.recent_audit()
     if rows:
         with st.expander(t("privacy_audit", lg)):
-            st.dataframe(pd.DataFrame([{"at": r["at"].strftime("%Y-%m-%d %H:%M"), "action": r["action"],
-                                        "actor": r["actor"], "subject": r["subject"] or "",
-                                        "detail": str(r["detail"] or "")} for r in rows]),
-                         hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame([{
+                t("audit_at", lg): ui.fmt_dt(r["at"]),
+                t("audit_action", lg): readable.label_of("privacy_actions", r["action"], lg),
+                t("privacy_actor", lg): r["actor"], t("privacy_subject", lg): r["subject"] or "—",
+                t("audit_detail", lg): readable.mapping_text(r["detail"] or {}, lg)} for r in rows]),
+                hide_index=True, width="stretch")
 
 
 _privacy_section()

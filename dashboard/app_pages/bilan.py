@@ -17,7 +17,7 @@ from db.repositories.bilan import compute_bilan
 
 user = auth.require_role("manager", "admin")
 lg = auth.lang()
-ui.apply(lg)
+PH = ui.placeholder(lg)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -45,9 +45,9 @@ months = _months(today)
 d_start, d_end = default_period(today)
 c1, c2 = st.columns(2)
 first = c1.selectbox(t("period_from", lg), months, index=months.index(d_start.replace(day=1)),
-                     format_func=_month_label, key="bilan_from", help=t("period_default_help", lg))
+                     format_func=_month_label, key="bilan_from", help=t("period_default_help", lg), placeholder=PH)
 last = c2.selectbox(t("period_to", lg), months, index=months.index(d_end.replace(day=1)),
-                    format_func=_month_label, key="bilan_to")
+                    format_func=_month_label, key="bilan_to", help=t("period_to_help", lg), placeholder=PH)
 if last < first:
     st.error(t("period_reversed", lg))
     st.stop()

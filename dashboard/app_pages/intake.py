@@ -15,7 +15,6 @@ from db.repositories.tickets import TicketDraft, create_ticket
 
 user = auth.require_role("agent")
 lg = auth.lang()
-ui.apply(lg)
 PH = ui.placeholder(lg)
 
 st.title(t("intake_title", lg))
@@ -41,9 +40,9 @@ with st.form("intake", clear_on_submit=True):
     c1, c2, c3 = st.columns(3)
     channel = c1.radio(t("channel", lg), intake.AGENT_CHANNELS, format_func=lambda c: label("channels", c, lg),
                        horizontal=True, key="in_channel")
-    received = c2.selectbox(t("received_on", lg), days, key="in_date",
+    received = c2.selectbox(t("received_on", lg), days, key="in_date", placeholder=PH, help=t("received_on_help", lg),
                             format_func=lambda d: f"{t('today', lg)} ({d.isoformat()})" if d == today else d.isoformat())
-    language = c3.selectbox(t("language", lg), list(ui_labels()["languages"]), key="in_language",
+    language = c3.selectbox(t("language", lg), list(ui_labels()["languages"]), key="in_language", placeholder=PH,
                             format_func=lambda c: ui.language_name(c, lg))
     c1, c2 = st.columns(2)
     qtype = c1.selectbox(t("question_type", lg), types, index=None, placeholder=PH, key="in_type",
@@ -60,7 +59,8 @@ with st.form("intake", clear_on_submit=True):
     outcome = st.radio(t("outcome", lg), list(outcomes), horizontal=True, key="in_outcome",
                        format_func=lambda c: outcomes[c][lg])
     st.warning(t("note_warning", lg))
-    note = st.text_area(t("note_short", lg), max_chars=intake.NOTE_MAX_CHARS, key="in_note", height=90)
+    note = st.text_area(t("note_short", lg), max_chars=intake.NOTE_MAX_CHARS, key="in_note", height=90,
+                        help=t("note_max_help", lg, max=intake.NOTE_MAX_CHARS))  # the counter is hidden in French
     email = st.text_input(t("contact_email_optional", lg), key="in_email")
     submitted = st.form_submit_button(t("record", lg), type="primary")
 

@@ -9,7 +9,6 @@ from db.repositories import templates
 
 user = auth.require_role("manager", "admin")
 lg = auth.lang()
-ui.apply(lg)
 
 st.title(t("templates_title", lg))
 st.caption(t("templates_help", lg))
@@ -27,7 +26,7 @@ def _name(code: str) -> str:
 
 
 c1, c2 = st.columns([3, 1])
-code = c1.selectbox(t("template", lg), templates.codes(), format_func=_name, key="tpl_code")
+code = c1.selectbox(t("template", lg), templates.codes(), format_func=_name, key="tpl_code", placeholder=ui.placeholder(lg))
 language = c2.radio(t("language", lg), templates.LANGUAGES, horizontal=True, key="tpl_lang",
                     format_func=lambda c: ui.language_name(c, lg))
 current = templates.get(code, language)

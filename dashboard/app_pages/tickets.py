@@ -13,7 +13,7 @@ import streamlit as st
 
 from core.content import LANGUAGES
 from core.smtp import SmtpSettings, send
-from dashboard import auth, ui
+from dashboard import auth, readable, ui
 from dashboard.countries import country_options
 from dashboard.i18n import codes, label, question_label, t, ui_labels
 from db.repositories import desk, templates
@@ -21,7 +21,6 @@ from db.repositories import desk, templates
 user = auth.require_role("agent", "manager", "admin")
 lg = auth.lang()
 can_work = desk.can_work(user["role"])
-ui.apply(lg)
 
 AGES = {"age_any": None, "age_1d": 24, "age_3d": 72, "age_7d": 168}
 PH = ui.placeholder(lg)
@@ -86,8 +85,8 @@ def queue() -> None:
     origins = c5.multiselect(t("filter_origin", lg), codes("origin_groups"), placeholder=PH,
                              format_func=lambda c: label("origin_groups", c, lg), key="f_origin")
     c6, c7, c8 = st.columns([1, 1, 2])
-    age = c6.selectbox(t("filter_age", lg), list(AGES), format_func=lambda k: t(k, lg), key="f_age")
-    who = c7.selectbox(t("filter_assignee", lg), ["all", "mine", "none"], key="f_assignee",
+    age = c6.selectbox(t("filter_age", lg), list(AGES), format_func=lambda k: t(k, lg), key="f_age", placeholder=PH)
+    who = c7.selectbox(t("filter_assignee", lg), ["all", "mine", "none"], key="f_assignee", placeholder=PH,
                        format_func=lambda k: t({"all": "assignee_any", "mine": "assignee_me", "none": "assignee_none"}[k], lg))
     text = c8.text_input(t("search", lg), key="f_text")
 
@@ -132,7 +131,7 @@ def queue() -> None:
         st.rerun()
     by_ref = {r["reference"]: r["id"] for r in rows}
     c1, c2 = st.columns([3, 1])
-    c1.selectbox(t("open_ticket", lg), list(by_ref), key="open_ref")
+    c1.selectbox(t("open_ticket", lg), list(by_ref), key="open_ref", placeholder=PH)
     c2.button(t("open_ticket", lg), key="open_btn",
               on_click=lambda: _open(by_ref[st.session_state["open_ref"]], st.session_state["open_ref"]))
 
@@ -145,8 +144,7 @@ def _transcript(tk: dict) -> None:
     for turn in turns:
         sender = turn.get("sender", "user")
         text = turn.get("text", "")
-        if text.startswith("/"):
-            text = t("button_payload", lg, payload=text[1:].split("{")[0])
+        text = readable.payload_text(text, lg) or text  # a clicked button, in words
         with st.chat_message("user" if sender == "user" else "assistant"):
             st.caption(f"{t('sender_user' if sender == 'user' else 'sender_bot', lg)} · {ui.fmt_dt(turn.get('at'))}")
             ui.plain(text)
@@ -216,21 +214,9 @@ def _metadata(tk: dict) -> None:
 
 
 def _audit(tk: dict) -> None:
-    actions = ui_labels()["actions"]
-
-    def detail(a: dict) -> str:
-        d = a["detail"] or {}
-        if a["action"] == "status":
-            return f"{label('ticket_statuses', d.get('from'), lg)} → {label('ticket_statuses', d.get('to'), lg)}"
-        if a["action"] == "field":
-            return "; ".join(f"{t(k, lg)} : {v[0] or '—'} → {v[1] or '—'}" for k, v in d.items())
-        if a["action"] in ("claimed", "assigned"):
-            return ""
-        return ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("message_id", "outbox_id", "enquiry_id"))
-
     rows = [{t("audit_at", lg): ui.fmt_dt(a["at"]), t("audit_user", lg): a["user"] or t("system", lg),
-             t("audit_action", lg): (actions.get(a["action"]) or {}).get(lg, a["action"]),
-             t("audit_detail", lg): detail(a)} for a in tk["audit"]]
+             t("audit_action", lg): readable.audit_action(a["action"], lg),
+             t("audit_detail", lg): readable.audit_detail(a["action"], a["detail"], lg)} for a in tk["audit"]]
     with st.expander(t("audit", lg)):
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
@@ -282,13 +268,14 @@ def _actions(tk: dict) -> None:
     ids = [a for a, _ in agents]
     names = dict(agents)
     c1, c2 = st.columns([3, 1])
-    target = c1.selectbox(t("assign_to", lg), ids, format_func=lambda i: names[i], key="assign_to",
+    target = c1.selectbox(t("assign_to", lg), ids, format_func=lambda i: names[i], key="assign_to", placeholder=PH,
                           index=ids.index(tk["assignee_id"]) if tk["assignee_id"] in ids else 0)
     if c2.button(t("assign", lg), key="assign_btn"):
         _run(desk.assign, tk["id"], target, user["id"])
     nxt = sorted(desk.TRANSITIONS[tk["status"]], key=desk.STATUSES.index)
     c1, c2 = st.columns([3, 1])
-    status = c1.selectbox(t("status_change", lg), nxt, format_func=lambda c: label("ticket_statuses", c, lg), key="status_to")
+    status = c1.selectbox(t("status_change", lg), nxt, format_func=lambda c: label("ticket_statuses", c, lg), key="status_to",
+                          placeholder=PH)
     replies = [m for m in tk["messages"] if m["kind"] == "reply"]
     undelivered = bool(tk["contact_email"]) and (not replies or replies[-1]["email_status"] != "sent")
     confirm = False

@@ -33,7 +33,11 @@ DEMO_USERS = {
 
 
 class UserError(ValueError):
-    pass
+    """A refused account operation; ``code`` and ``params`` let the console say it in its language."""
+
+    def __init__(self, message: str, code: str = "", **params):
+        super().__init__(message)
+        self.code, self.params = code or None, params
 
 
 @dataclass(frozen=True)
@@ -56,25 +60,26 @@ def hash_password(password: str) -> str:
 
 def _check_password(password: str) -> None:
     if not password or len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", "password_short",
+                        min=MIN_PASSWORD_LENGTH)
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError(f"role must be one of {', '.join(ROLES)}", "unknown_code", value=role)
 
 
 def create_user(username: str, password: str, role: str = "agent", display_name: str = "",
                 email: Optional[str] = None, *, check_strength: bool = True) -> User:
     username = (username or "").strip()
     if not username:
-        raise UserError("username required")
+        raise UserError("username required", "username_required")
     _check_role(role)
     if check_strength:
         _check_password(password)
     with session_scope() as s:
         if s.scalar(select(DeskUser.id).where(DeskUser.username == username)) is not None:
-            raise UserError(f"user {username!r} already exists")
+            raise UserError(f"user {username!r} already exists", "user_exists", username=username)
         row = DeskUser(username=username, display_name=display_name or username, email=email,
                        role=role, password_hash=hash_password(password), active=True)
         s.add(row)
@@ -144,7 +149,7 @@ def set_password(username: str, password: str) -> None:
     with session_scope() as s:
         row = s.scalar(select(DeskUser).where(DeskUser.username == username))
         if row is None:
-            raise UserError(f"no user {username!r}")
+            raise UserError(f"no user {username!r}", "no_user", username=username)
         row.password_hash = hash_password(password)
         user_id = row.id
     _end_sessions(user_id)
@@ -154,7 +159,7 @@ def set_active(username: str, active: bool) -> None:
     with session_scope() as s:
         row = s.scalar(select(DeskUser).where(DeskUser.username == username))
         if row is None:
-            raise UserError(f"no user {username!r}")
+            raise UserError(f"no user {username!r}", "no_user", username=username)
         row.active = active
         user_id = row.id
     if not active:
@@ -166,7 +171,7 @@ def set_role(username: str, role: str) -> None:
     with session_scope() as s:
         row = s.scalar(select(DeskUser).where(DeskUser.username == username))
         if row is None:
-            raise UserError(f"no user {username!r}")
+            raise UserError(f"no user {username!r}", "no_user", username=username)
         row.role = role
 
 

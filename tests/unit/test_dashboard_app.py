@@ -282,3 +282,126 @@ def test_mail_ticket_shows_its_thread_and_offers_attachments_as_downloads_only(d
     assert any("attacker.example" in x.value for x in at.text)  # the mail, as plain text
     assert not any("attacker.example" in m.value for m in at.markdown)
     assert not at.get("imgs") and not at.get("image")  # nothing the requester sent is rendered
+
+
+# -- French UI: no Streamlit default English the app can set (issue 12 §5, browser review §4.3-4.4) -------
+STREAMLIT_DEFAULTS = ("Choose an option", "Choose options", "Select a date", "Press Enter", "No results")
+HIDE_HINTS = "InputInstructions']{display:none}"  # Streamlit's "Press Enter to submit form" hint, hidden in French
+
+
+def _selects(at) -> list:
+    return list(at.get("selectbox")) + list(at.get("multiselect"))
+
+
+def _hides_english_hints(at) -> bool:
+    return any(HIDE_HINTS in h.proto.body for h in at.get("html"))
+
+
+def _french_selects(at, where: str) -> None:
+    assert _selects(at), where
+    for widget in _selects(at):
+        placeholder = widget.proto.placeholder
+        assert placeholder and placeholder not in STREAMLIT_DEFAULTS, (where, widget.proto.label, placeholder)
+        assert not any(d in placeholder for d in STREAMLIT_DEFAULTS), (where, widget.proto.label, placeholder)
+
+
+def test_french_console_sets_french_placeholders_and_hides_english_hints(desk_db):
+    assert _hides_english_hints(_app().run())  # the login form too
+    at = login("alice")
+    _french_selects(at, "queue")
+    assert _hides_english_hints(at)
+    at.button(key="open_btn").click().run()
+    _french_selects(at, "ticket")
+    at.switch_page("app_pages/intake.py").run()
+    _french_selects(at, "intake")
+    assert at.selectbox(key="in_date").proto.help  # the date has its own French help
+    assert "caractères au plus" in at.text_area(key="in_note").proto.help  # the hidden counter, said in French
+    at = login("root")
+    _french_selects(at, "admin")
+    assert _hides_english_hints(at)
+    at.switch_page("app_pages/bilan.py").run()
+    _french_selects(at, "bilan")
+    assert all(s.proto.help for s in at.get("selectbox"))  # both months of the period explain themselves
+    at.switch_page("app_pages/templates.py").run()
+    _french_selects(at, "templates")
+
+
+def test_english_console_keeps_english_words(desk_db):
+    at = login("alice")
+    at.radio(key="lang_choice").set_value("en").run()
+    assert "Ticket queue" in titles(at), titles(at)
+    assert {w.proto.placeholder for w in _selects(at)} == {"Choose…"}
+    assert not _hides_english_hints(at)  # Streamlit's own hints are English: right for the English UI
+    assert any("Signed in" in c.value for c in at.sidebar.caption)
+
+
+def _ticket_with_buttons() -> str:
+    from db.repositories.tickets import TicketDraft, create_ticket
+
+    at = dt.datetime.now(dt.timezone.utc).isoformat()
+    ticket = create_ticket(TicketDraft(
+        idempotency_key="buttons-1", language="fr", channel="web", question_text="Soins dentaires en Espagne",
+        contact_email="jane@example.org", consent_at=dt.datetime.now(dt.timezone.utc), transcript=[
+            {"sender": "user", "text": "Soins dentaires en Espagne", "at": at},
+            {"sender": "user", "text": '/inform{"insured_country": "FR", "country": "FR"}', "at": at},
+            {"sender": "user", "text": "/request_human", "at": at}]))
+    return ticket.reference
+
+
+def _audit_rows(at) -> list[dict]:
+    frames = [d.value for d in at.dataframe if "Détail" in d.value.columns]
+    assert frames, [list(d.value.columns) for d in at.dataframe]
+    return frames[-1].to_dict("records")
+
+
+def test_ticket_audit_and_transcript_read_in_french(desk_db):
+    import re
+
+    reference = _ticket_with_buttons()
+    at = login("alice")
+    at.query_params["ticket"] = reference
+    at.run()
+    shown = [x.value for x in at.text]
+    assert "[bouton : demande à parler à un agent]" in shown
+    assert "[bouton : précision (Pays d'assurance : FR, Pays : FR)]" in shown
+    assert not any("request_human" in x or "/inform" in x for x in shown)
+    stamps = [c.value for c in at.caption if "UTC" in c.value]
+    assert stamps and not any(re.search(r"\d{4}-\d\d-\d\dT|\.\d{6}", c) for c in stamps), stamps  # no ISO T, no µs
+    # the agent works the ticket: every kind of audit row appears
+    at.button(key="claim").click().run()
+    at.selectbox(key="fld_category").set_value("b")
+    at.selectbox(key="fld_profile").set_value("IND")
+    at.button(key="FormSubmitter:fields-Enregistrer").click().run()
+    at.selectbox(key="status_to").set_value("resolved").run()
+    at.button(key="status_btn").click().run()
+    # resolving with a field missing says so in French, with the field's label
+    errors = [e.value for e in at.error]
+    assert any("À renseigner avant de résoudre : Pays d'origine" in e for e in errors), errors
+    assert not any("required" in e or "origin_country" in e for e in errors)
+    rows = _audit_rows(at)
+    actions = [r["Action"] for r in rows]
+    assert {"Création", "Prise en charge", "Classement corrigé"} <= set(actions), actions
+    details = " | ".join(r["Détail"] for r in rows)
+    assert "Provenance : assistant (chat)" in details
+    assert "Profil : Inconnu → Particuliers" in details or "Profil : — → Particuliers" in details, details
+    for raw in ("{", "}", "=", "'from'", "source", "enquiry_id", "None", "_"):
+        assert raw not in details, (raw, details)
+    assert all(r["Par"] for r in rows) and "None" not in [r["Par"] for r in rows]
+
+
+def test_admin_page_in_french(desk_db):
+    at = login("root")
+    at.text_input(key="new_username").input("zoe")
+    at.text_input(key="new_password").input("short")
+    at.button(key="FormSubmitter:add_user-Créer").click().run()
+    errors = [e.value for e in at.error]
+    assert any("Mot de passe trop court" in e for e in errors), errors
+    assert not any("password must" in e for e in errors)
+    users_table = at.dataframe[0].value
+    assert set(users_table["Rôle"]) <= {"agent", "responsable", "administrateur"}
+    assert "responsable" in set(users_table["Rôle"])
+    at.button(key="privacy_run_retention").click().run()
+    log = [d.value for d in at.dataframe if "Détail" in d.value.columns][-1]
+    assert list(log.columns) == ["Date", "Action", "Par", "Personne concernée", "Détail"]
+    assert "Conservation appliquée" in set(log["Action"])
+    assert not any("{" in d or "_" in d for d in log["Détail"]), list(log["Détail"])
