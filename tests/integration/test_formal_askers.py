@@ -27,6 +27,14 @@ def everything(replies) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(c)).lower()
 
 
+def ask(desk, sender: str, message: str, language: str) -> list:
+    """The reply to a message; when the desk first asks where the asker is insured (the requester
+    role was not read from the wording), the asker answers once: in France."""
+    replies = desk.send(sender, message, language)
+    france = [p for p in payloads(replies) if '"FR"' in str(p)]
+    return desk.send(sender, france[0], language) if france else replies
+
+
 def first_code(desk, sender: str) -> str:
     return logged_questions(desk, sender)[0]["question_code"]
 
@@ -54,7 +62,7 @@ DELAY_EN = (
 ])
 def test_a_deputys_question_on_claim_delays_gets_the_claims_delay_answer(desk, message, language, facts):
     sender = new_sender()
-    replies = desk.send(sender, message, language)
+    replies = ask(desk, sender, message, language)
     assert first_code(desk, sender) == "C4"
     reply = everything(replies)
     for fact in facts:
@@ -84,7 +92,7 @@ OUTSIDE_EN = (
 def test_a_formal_question_on_care_outside_the_eu_gets_the_outside_europe_rules(desk, message, language,
                                                                                   facts):
     sender = new_sender()
-    replies = desk.send(sender, message, language)
+    replies = ask(desk, sender, message, language)
     assert first_code(desk, sender) == "A3"
     reply = everything(replies)
     for fact in facts:
@@ -114,7 +122,7 @@ IMAGING_EN = (
 def test_a_formal_question_on_prior_authorisation_for_an_exam_gets_the_authorisation_rules(desk, message,
                                                                                           language, facts):
     sender = new_sender()
-    replies = desk.send(sender, message, language)
+    replies = ask(desk, sender, message, language)
     assert first_code(desk, sender) in {"D1", "D6"}
     reply = everything(replies)
     for fact in facts:
@@ -140,6 +148,6 @@ INSTITUTION_EN = (
 ])
 def test_an_institutions_request_for_action_still_gets_the_hand_off(desk, message, language, offer):
     sender = new_sender()
-    replies = desk.send(sender, message, language)
+    replies = ask(desk, sender, message, language)
     assert first_code(desk, sender) == "B10"
     assert offer in texts(replies) or "/request_human" in payloads(replies)
