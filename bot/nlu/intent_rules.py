@@ -16,6 +16,14 @@
   directive) covers the EU and the EEA only. A prescription question that names a
   country outside them (the United States, Morocco, Switzerland, the UK…) is A17,
   and one that names only EU/EEA countries is A7, whatever the wording leaned to.
+* Living abroad: A19 (French people and French pensioners living outside Europe, the CFE)
+  is about countries the coordination regulation does not reach. A question the classifier
+  put there that names only countries it does reach (EU/EEA, Switzerland, the UK — France
+  aside) is the S1 question, A15: a French pensioner in Spain is not "outside Europe".
+* Residence types are siblings (A15 S1, A18 joining by residence, A19 living outside
+  France): when the classifier's two best guesses are two of them, the message is a
+  residence question and the best one answers it; their confidences add up, so that a
+  near tie between siblings is not "not understood".
 """
 from __future__ import annotations
 
@@ -37,6 +45,9 @@ DOMESTIC_INTENT = "domestic_question"
 BILL_IN_FRANCE = "q_c11_bill_in_france_insured_elsewhere"
 EU_PRESCRIPTIONS = "q_a7_prescriptions"
 NON_EU_PRESCRIPTIONS = "q_a17_prescription_outside_eu"
+RESIDENCE_S1 = "q_a15_residence_s1"
+LIVING_OUTSIDE_EUROPE = "q_a19_living_outside_france_cfe"
+RESIDENCE_TYPES = (RESIDENCE_S1, "q_a18_join_french_system_puma", LIVING_OUTSIDE_EUROPE)
 
 
 def prescription_intent(text: str) -> Optional[str]:
@@ -46,6 +57,13 @@ def prescription_intent(text: str) -> Optional[str]:
         return None
     outside = [iso for iso in named if not (country(iso).get("eu") or country(iso).get("eea"))]
     return NON_EU_PRESCRIPTIONS if outside else EU_PRESCRIPTIONS
+
+
+def names_only_regulation_countries(text: str) -> bool:
+    """The message names countries besides France, all covered by the coordination regulation
+    (EU/EEA, Switzerland, the UK): the S1 applies there, not the rules for living outside Europe."""
+    named = {m.iso2 for m in find_countries(text)} - {"FR"}
+    return bool(named) and all(country(iso).get("regulation") for iso in named)
 
 
 def insured_or_living_in_france_only(text: str) -> bool:
@@ -58,6 +76,14 @@ def _set_intent(message: Message, name: str, confidence: float) -> None:
     top = {"name": name, "confidence": confidence}
     ranking = [top] + [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != name]
     message.set(INTENT, top, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+def _merge_into(message: Message, name: str, absorbed: List[str], confidence: float) -> None:
+    """`name` on top with `confidence`; the intents whose confidence it took leave the ranking
+    (otherwise the fallback would see a tie between the merged intent and its own parts)."""
+    _set_intent(message, name, confidence)
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in absorbed or r.get("name") == name]
     message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
 
@@ -89,6 +115,16 @@ class IntentRules(GraphComponent):
             if (DOMESTIC_INTENT in hesitation and BILL_IN_FRANCE in hesitation
                     and insured_or_living_in_france_only(text)):
                 _set_intent(message, DOMESTIC_INTENT, hesitation[DOMESTIC_INTENT] + hesitation[BILL_IN_FRANCE])
+                continue
+            best_two = [r.get("name") for r in ranking[:2]]
+            if len(best_two) == 2 and all(name in RESIDENCE_TYPES for name in best_two):
+                _merge_into(message, best_two[0], best_two, sum(hesitation[name] for name in best_two))
+                intent = message.get(INTENT)
+            if intent.get("name") == LIVING_OUTSIDE_EUROPE and names_only_regulation_countries(text):
+                # The two types hesitated over the same person: their confidences add up.
+                siblings = [LIVING_OUTSIDE_EUROPE, RESIDENCE_S1]
+                _merge_into(message, RESIDENCE_S1, siblings, max(float(intent.get("confidence") or 0.0),
+                                                                 sum(hesitation.get(n, 0.0) for n in siblings)))
                 continue
             if intent.get("name") in (EU_PRESCRIPTIONS, NON_EU_PRESCRIPTIONS):
                 wanted = prescription_intent(text)

@@ -86,6 +86,45 @@ def test_a_long_story_is_accepted_and_its_question_found(desk):
     assert state["insured_country"] == "FR"
 
 
+
+# Residence questions that are not about an S1 (A18, A19): the answer names the rule for this asker
+# and the next step, and offers an adviser (a personal case). Before these types every residence
+# question got the S1-for-pensioners text.
+@pytest.mark.parametrize("language, message, code, facts", [
+    ("fr", "Bonjour, je suis canadienne et je vis en Ardèche avec mon conjoint depuis cinq mois. Je ne travaille "
+           "pas et je n'ai qu'une assurance de voyage. Est-ce que je peux être prise en charge par la sécu ?",
+     "A18", ["PUMa", "3 mois", "CPAM", "justificatif de domicile", "nationalité"]),
+    ("fr", "Mon frère a 57 ans, il a quitté l'Espagne pour s'installer près de chez nous à Tours, il ne travaille "
+           "plus et ne touche encore aucune pension. Comment peut-il avoir l'assurance maladie ?",
+     "A18", ["protection universelle maladie", "CPAM", "S1"]),
+    ("en", "Hello, I'm a 59-year-old Welsh woman, not retired, and I settled in the Gers last year. How do I get "
+           "French state health cover when I can't get an S1?",
+     "A18", ["PUMa", "3 months", "CPAM", "proof of residence", "nationality"]),
+    ("en", "My partner is from Chile, we've lived together in Lille since the spring and she has no job. "
+           "How can she get French health insurance?",
+     "A18", ["PUMa", "CPAM", "residence permit"]),
+    ("fr", "Bonjour, je suis retraité du régime général et je vis au Paraguay depuis six ans. Mes soins pendant mes "
+           "séjours en France sont-ils encore remboursés ?",
+     "A19", ["15 ans", "Cnarefe", "carte Vitale", "2 mois"]),
+    ("fr", "Ma fille part travailler au Kenya pour une société kényane. Doit-elle garder une assurance en France "
+           "ou adhérer à la Caisse des Français de l'étranger ?",
+     "A19", ["CFE", "pays de résidence", "convention"]),
+    ("en", "Hi, I'm a French pensioner who has lived in Peru for years. The fund refused to pay for my operation "
+           "in France last summer. Is that right and can I challenge it?",
+     "A19", ["15 years", "Cnarefe", "CRA", "2 months"]),
+    ("en", "I'm French and I'm moving to Kenya for a local job. Do I stay covered by French social security "
+           "or should I join the CFE?",
+     "A19", ["CFE", "country of residence", "bilateral agreement"]),
+])
+def test_residence_without_an_s1_gets_its_own_answer_and_an_adviser(desk, language, message, code, facts):
+    sender = new_sender()
+    replies = desk.send(sender, message, language)
+    assert logged_questions(desk, sender)[0]["question_code"] == code
+    said = texts(replies).lower()
+    missing = [fact for fact in facts if fact.lower() not in said]
+    assert not missing, (missing, texts(replies))
+    assert "/request_human" in payloads(replies)
+
 def test_distress_and_a_big_bill_get_empathy_and_the_offer_of_an_adviser(desk):
     replies = desk.send(new_sender(), "Ma mère est assurée en Suède, elle a été hospitalisée à Nice et l'hôpital "
                                       "nous réclame 14 000 euros. Je ne sais plus quoi faire.", "fr")

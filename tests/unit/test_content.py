@@ -31,9 +31,10 @@ from core.settings import REPO_ROOT
 # The question types of ../shared/domain/directive-2011-24.md §2 with their routes
 # (BOT→H written BOT_H; where the reference gives "BOT (general) · H for the personal
 # case" the assistant answers, and the hand-off comes from the identifiers rule), and
-# the new types of contract C1 (A15–A17, B11, C11).
+# the new types of contract C1 (A15–A17, B11, C11), and the residence types of issue 10 (A18 PUMa,
+# A19 living outside France).
 REFERENCE_CODES = (
-    [f"A{n}" for n in (1, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17)]
+    [f"A{n}" for n in (1, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19)]
     + [f"B{n}" for n in range(1, 12)]
     + [f"C{n}" for n in range(1, 12)]
     + [f"D{n}" for n in range(1, 9)]
@@ -61,6 +62,7 @@ TIME_LIMITS_BY_CODE = {
     "C1": ["claim_2y"],           # how to claim
     "B3": ["cra_2m"],             # refused authorisation: appeal
     "C8": ["cra_2m"],             # refused claim: appeal
+    "A19": ["cra_2m"],            # pensioner abroad refused care in France: appeal
     "A11": ["records_8d_2m"],     # medical records
     "A10": ["liability_10y"],     # harm, complaint
     "B1": ["pa_2w"],              # how to apply for prior authorisation

@@ -285,6 +285,39 @@ def test_a_prescription_question_without_a_country_keeps_the_classifiers_intent(
     assert ruled("Puis-je utiliser une ordonnance étrangère ?", "q_a7_prescriptions")["name"] == "q_a7_prescriptions"
 
 
+
+@pytest.mark.parametrize("text, intent", [
+    ("Retraité vivant en Espagne, mes soins en France sont-ils pris en charge quand je rentre ?", "q_a15_residence_s1"),
+    ("I'm a French pensioner living in Ireland, am I covered when I visit France?", "q_a15_residence_s1"),
+    ("Retraité vivant au Brésil, mes soins en France sont-ils pris en charge quand je rentre ?",
+     "q_a19_living_outside_france_cfe"),
+    ("I'm a French pensioner living in Morocco and Spain half the year each, am I covered in France?",
+     "q_a19_living_outside_france_cfe"),
+    ("Retraité vivant à l'étranger, mes soins en France sont-ils pris en charge ?", "q_a19_living_outside_france_cfe"),
+])
+def test_living_in_a_country_of_the_regulation_is_the_s1_question_not_living_outside_europe(text, intent):
+    ranking = [{"name": "q_a19_living_outside_france_cfe", "confidence": 0.3},
+               {"name": "q_a15_residence_s1", "confidence": 0.2}, {"name": "q_b6_incoming_patient_before_coming",
+                                                                    "confidence": 0.1}]
+    message = Message.build(text=text)
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    IntentRules().process([message])
+    assert message.get("intent")["name"] == intent
+    # The siblings' confidences add up and leave no tie behind them for the fallback to see.
+    assert message.get("intent")["confidence"] == pytest.approx(0.5)
+    assert [r["name"] for r in message.get("intent_ranking")] == [intent, "q_b6_incoming_patient_before_coming"]
+
+
+def test_a_near_tie_between_two_residence_types_is_a_residence_question_not_a_fallback():
+    ranking = [{"name": "q_a18_join_french_system_puma", "confidence": 0.19},
+               {"name": "q_a15_residence_s1", "confidence": 0.18}, {"name": "q_c2_reimbursement_amount", "confidence": 0.08}]
+    found = ruled("If I register in France with my Irish passport, who pays for my care?",
+                  "q_a18_join_french_system_puma", ranking)
+    assert found == {"name": "q_a18_join_french_system_puma", "confidence": pytest.approx(0.37)}
+    other = [{"name": "q_a15_residence_s1", "confidence": 0.19}, {"name": "q_c2_reimbursement_amount", "confidence": 0.18}]
+    assert ruled("Who pays for my care?", "q_a15_residence_s1", other)["confidence"] == pytest.approx(0.19)
+
 def test_a_question_naming_a_foreign_country_is_not_domestic():
     ranking = [{"name": "domestic_question", "confidence": 0.5},
                {"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.3}]
