@@ -110,6 +110,12 @@ def _fits(case: Case, facts: dict) -> bool:
     return True
 
 
+def answering_type(qt: QuestionType, situation: Situation, group: Optional[str]) -> QuestionType:
+    """The question type that answers this asker: the one a fitting case names (`same_as`), else `qt`."""
+    case = case_for(qt, situation, group)
+    return load_answers()[case.same_as] if case and case.same_as else qt
+
+
 def case_for(qt: QuestionType, situation: Situation, group: Optional[str]) -> Optional[Case]:
     """The first case of the question type that fits the asker, if any."""
     facts = _facts_for_cases(situation, group)
@@ -118,7 +124,7 @@ def case_for(qt: QuestionType, situation: Situation, group: Optional[str]) -> Op
 
 def variant_for(qt: QuestionType, situation: Situation, group: Optional[str]) -> str:
     case = case_for(qt, situation, group)
-    if case:
+    if case and not case.same_as:
         return VARIANT_CASE + case.id
     if not qt.insurer_dependent or group in (None, "FR"):
         return VARIANT_ANSWER
@@ -233,7 +239,7 @@ def every_key(qt: QuestionType) -> List[Tuple[str, str]]:
     treatment_notes = [f"treatment:{subject}" for subject in _subjects("treatment")]
     insurance_notes = [f"insurance:{subject}" for subject in _subjects("insurance")]
     keys = [(f"{qt.code}|{VARIANT_ANSWER}|", "answer")]
-    keys += [(f"{qt.code}|{VARIANT_CASE}{case.id}|", f"case {case.id}") for case in qt.cases]
+    keys += [(f"{qt.code}|{VARIANT_CASE}{case.id}|", f"case {case.id}") for case in qt.cases if not case.same_as]
     keys += [(f"{qt.code}|{VARIANT_ANSWER}|{note}", f"answer + {note}") for note in treatment_notes]
     if qt.insurer_dependent:
         variants = [VARIANT_ELSEWHERE] if qt.insured_elsewhere else [

@@ -195,7 +195,6 @@ class ActionAnswerQuestion(Action):
             dispatcher.utter_message(response="utter_fallback_offer_human")
             return [SlotSet("handoff_offered", True), SlotSet("feedback_asked", False)]
 
-        log_question(tracker, qt)
         raw_text = message.get("text") or ""
         events: List[Dict[Text, Any]] = [
             # Patterns only here (fast); names are redacted when the text is shown back.
@@ -203,6 +202,8 @@ class ActionAnswerQuestion(Action):
         ]
         situation, group, facts = situation_of(tracker)
         events += facts
+        qt = answer_text.answering_type(qt, situation, group)
+        log_question(tracker, qt)  # the type that answers: the bilan counts what was asked
         if answer_text.needs_insurer(qt, situation, group):
             dispatcher.utter_message(response="utter_ask_insured_country")
             return events + [

@@ -13,7 +13,8 @@ judged against the item's ``expected``:
 * key_facts — every one must be found in the reply (bubbles and ``custom``
               details), case- and accent-insensitive;
 * next_step — must be in the VISIBLE text bubbles (what the asker does now);
-* forbidden — none may be found (legally wrong for this asker);
+* forbidden — none may be found (legally wrong for this asker); a clause stating a time limit the asker
+              has to act within (contest, appeal, claim) is not looked at: it is the law, not a promise;
 * language  — the reply is in the asker's language (issue 10: a German, Spanish,
               Italian, Polish, Dutch or Portuguese asker gets the notice in that
               language; its first bubble is judged).
@@ -91,6 +92,19 @@ def compile_pattern(pattern: str) -> re.Pattern:
 def any_match(patterns: Sequence[str], text: str) -> bool:
     folded = fold(text)
     return any(compile_pattern(p).search(folded) for p in patterns)
+
+
+# A time limit the ASKER has to act within ("contest before the CRA within 2 months", "claim within
+# 2 years") is a legal rule the answers must state (issue 9), never a delay promised for a file: the
+# clauses that state one are left out when forbidden statements are looked for.
+_TIME_LIMIT_TO_ACT = re.compile(
+    r"recours|contest|\bcra\b|commission de recours|appeal|challenge|reclamation|\bclaim|demandez le remboursement"
+    r"|saisi[rs]|pour agir|to act\b")
+
+
+def without_time_limits_to_act(text: str) -> str:
+    clauses = re.split(r"[.;:\n]+", fold(text))
+    return ". ".join(c for c in clauses if not _TIME_LIMIT_TO_ACT.search(c))
 
 
 def words(text: str) -> int:
@@ -372,8 +386,9 @@ def judge(item: Dict[str, Any], turns: List[Reply], intents: Optional[List[str]]
     missing = [f.get("why", "|".join(f["any"])) for f in facts if not any_match(f["any"], everything)]
     next_step = expected.get("next_step")
     next_ok = next_step is None or any_match(next_step["any"], answer_turn.visible)
+    statements = without_time_limits_to_act(everything)
     forbidden = [f.get("why", f["pattern"]) for f in (expected.get("forbidden") or [])
-                 if any_match([f["pattern"]], everything)]
+                 if any_match([f["pattern"]], statements)]
     # Another language: the notice in the asker's language comes first (then FR/EN lines).
     lang = reply_language(answer_turn, first_bubble_only=item["language"] not in ("fr", "en"))
     lang_ok = lang in expected_reply_languages(item["language"])

@@ -96,8 +96,11 @@ class Case:
     of `when` must be a known fact of the asker; the first case that fits is said instead of `answer`."""
     id: str
     when: Dict[str, Tuple[str, ...]]  # condition (CASE_CONDITIONS) -> accepted values
-    answer: Dict[str, AnswerText]
+    answer: Dict[str, AnswerText]     # empty when `same_as` is set
     links: Dict[str, List[Link]] = field(default_factory=dict)  # empty: the question type's links
+    # The code of another question type that answers this situation better ("how do I join the French
+    # system?" asked by someone travelling to the US is a question about care during a stay).
+    same_as: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -336,8 +339,9 @@ def _cases(check: _Checker, where: str, raw: Any) -> List[Case]:
         return []
     cases: List[Case] = []
     for index, item in enumerate(raw):
-        if not isinstance(item, dict) or not {"id", "when", "answer"} <= set(item) or set(item) - {"id", "when", "answer", "links"}:
-            check.add(where, f"cases[{index}] must be {{id, when, answer}} (and optionally links)")
+        if (not isinstance(item, dict) or not {"id", "when"} <= set(item) or ("answer" in item) == ("same_as" in item)
+                or set(item) - {"id", "when", "answer", "links", "same_as"}):
+            check.add(where, f"cases[{index}] must be {{id, when, answer}} (optionally links) or {{id, when, same_as}}")
             continue
         case_id = item["id"]
         at = f"{where}, case {case_id}"
@@ -358,8 +362,12 @@ def _cases(check: _Checker, where: str, raw: Any) -> List[Case]:
                 if wrong or not values:
                     check.add(at, f"{condition} must be among {list(CASE_CONDITIONS[condition])}, not {wrong or values}")
                 when[condition] = values
-        cases.append(Case(id=str(case_id), when=when, answer=check.answer_texts(at, item["answer"], "answer"),
-                          links=check.links(at, item["links"]) if "links" in item else {}))
+        same_as = item.get("same_as")
+        if same_as is not None and (not isinstance(same_as, str) or not _CODE.match(same_as)):
+            check.add(at, f"same_as must be the code of a question type, not {same_as!r}")
+        cases.append(Case(id=str(case_id), when=when,
+                          answer=check.answer_texts(at, item["answer"], "answer") if "answer" in item else {},
+                          links=check.links(at, item["links"]) if "links" in item else {}, same_as=same_as))
     return cases
 
 
@@ -386,6 +394,12 @@ def load_answers() -> Dict[str, QuestionType]:
                 check.add(f"{_name(path)}, {qt.code}", f"intent {qt.intent} is also used by {intents[qt.intent]}")
             answers[qt.code] = qt
             intents[qt.intent] = qt.code
+    for qt in answers.values():
+        for case in qt.cases:
+            target = answers.get(case.same_as or "")
+            if case.same_as and (target is None or any(c.same_as for c in target.cases)):
+                check.add(f"{qt.code}, case {case.id}",
+                          f"same_as {case.same_as!r} must be a question type whose own cases have no same_as")
     check.raise_if_any()
     return answers
 

@@ -409,6 +409,16 @@ def test_a_case_of_the_question_type_is_said_for_its_situation(intent, situation
         assert extra[0]["text"] == case.answer["en"].details.strip()
 
 
+def test_a_traveller_asking_whether_french_cover_follows_gets_the_stay_answer_not_joining_the_system():
+    """A18 (joining the French system) asked by someone insured in France going to the US: B11's text."""
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", "q_a18_join_french_system_puma", slots={
+        "language": "en", "insured_country": "FR", "treatment_country": "US"}))
+    assert slots["last_answer"] == "B11|case:care_outside_europe|" and slots["last_question_code"] == "B11"
+    _, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", "q_a18_join_french_system_puma", slots={
+        "language": "en", "residence_country": "FR"}))
+    assert slots["last_answer"].startswith("A18|answer|")
+
+
 def test_a_belgian_is_told_that_the_mutualite_is_the_insurer_that_decides():
     """The Belgian statutory insurer by its own name, never taken for a French top-up insurer."""
     messages, slots, _ = run(ActionAnswerQuestion(), make_tracker("?", "q_c1_how_to_claim", slots={

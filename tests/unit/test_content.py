@@ -436,6 +436,19 @@ def test_the_loader_names_the_problem_of_a_case(content_dir, change, message):
     assert "content/answers/c.yml, C1" in str(raised.value) and message in str(raised.value)
 
 
+def test_a_case_may_hand_the_question_to_another_type_that_exists(content_dir):
+    other = GOOD_TYPE.replace("question_types:", "").replace("code: C1", "code: C2").replace(
+        "q_c1_how_to_claim", "q_c2_other")
+    same_as = "\n    cases:\n      - id: travelling\n        when: {treatment: abroad}\n        same_as: C2\n"
+    (content_dir / "answers" / "c.yml").write_text(GOOD_TYPE + same_as + other, encoding="utf-8")
+    assert load_answers()["C1"].cases[0].same_as == "C2"
+    clear_caches()
+    (content_dir / "answers" / "c.yml").write_text(GOOD_TYPE + same_as.replace("C2", "C9"), encoding="utf-8")
+    with pytest.raises(ContentError) as raised:
+        load_answers()
+    assert "same_as 'C9' must be a question type" in str(raised.value)
+
+
 def test_the_loader_checks_situations_and_notes(content_dir):
     (content_dir / "situations.yml").write_text("insured_elsewhere:\n  EU_EEA: {}\n  MARS: {}\n", encoding="utf-8")
     with pytest.raises(ContentError) as raised:

@@ -255,3 +255,9 @@ def test_each_asker_comes_from_its_own_address():
 
     addresses = {client_address(f"realq-rq-{n:03d}-x") for n in range(100)}
     assert len(addresses) > 95 and all(a.startswith("10.") for a in addresses)
+
+
+def test_a_time_limit_to_contest_is_not_a_promised_delay():
+    said = "Votre caisse décide. Vous pouvez contester devant la CRA dans les 2 mois. Votre dossier sera traité dans les 30 jours."
+    kept = jq.without_time_limits_to_act(said)
+    assert "dans les 2 mois" not in kept and "dans les 30 jours" in kept
