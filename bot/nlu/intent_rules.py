@@ -8,7 +8,8 @@
 * A domestic question has no foreign element: when the classifier says
   `domestic_question` but the message names a country other than France ("je suis
   assuré en Belgique et l'hôpital de Lille m'envoie une facture"), the best question
-  type of its ranking is taken instead.
+  type of its ranking is taken instead, and `domestic_question` leaves the ranking (a
+  near tie with it would otherwise be "not understood").
 * Conversely, a bill or care in France for someone who says they are insured or live
   in France, naming no other country, is a domestic question (reference §1.0) when
   the classifier hesitated between it and a question type on bills in France.
@@ -103,13 +104,19 @@ class IntentRules(GraphComponent):
                 _set_intent(message, OTHER_LANGUAGE_INTENT, 1.0)
                 continue
             intent = message.get(INTENT) or {}
-            if intent.get("name") == DOMESTIC_INTENT and {m.iso2 for m in find_countries(text)} - {"FR"}:
+            foreign = bool({m.iso2 for m in find_countries(text)} - {"FR"})
+            if intent.get("name") == DOMESTIC_INTENT and foreign:
                 topic = next((r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name", "").startswith("q_")),
                              None)
                 if topic:
                     _set_intent(message, topic["name"], max(float(topic.get("confidence") or 0.0),
                                                             float(intent.get("confidence") or 0.0)))
                     intent = message.get(INTENT)
+            if foreign:
+                # Not domestic either as a runner-up: a near tie with it would make the fallback say
+                # "not understood" to a question about care in Spain.
+                message.set(INTENT_RANKING_KEY, [r for r in message.get(INTENT_RANKING_KEY) or []
+                                                 if r.get("name") != DOMESTIC_INTENT], add_to_output=True)
             ranking = message.get(INTENT_RANKING_KEY) or []
             hesitation = {r.get("name"): float(r.get("confidence") or 0.0) for r in ranking[:3]}
             if (DOMESTIC_INTENT in hesitation and BILL_IN_FRANCE in hesitation

@@ -326,6 +326,17 @@ def test_a_question_naming_a_foreign_country_is_not_domestic():
     assert ruled("Que veut dire BR sur mon relevé de mutuelle ?", "domestic_question")["name"] == "domestic_question"
 
 
+def test_a_near_tie_with_domestic_is_no_tie_when_the_message_names_a_foreign_country():
+    """Care in Spain is never domestic: the question type wins instead of "not understood"."""
+    ranking = [{"name": "q_c7_dental_ivf_treatments", "confidence": 0.26},
+               {"name": "domestic_question", "confidence": 0.255}, {"name": "ask_medical_advice", "confidence": 0.09}]
+    message = Message.build(text="Nous partons en Espagne pour un don d'ovocytes sans accord préalable, quels risques ?")
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    IntentRules().process([message])
+    assert [r["name"] for r in message.get("intent_ranking")] == ["q_c7_dental_ivf_treatments", "ask_medical_advice"]
+
+
 def test_a_french_insured_persons_bill_in_france_is_domestic_when_the_classifier_hesitates():
     ranking = [{"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.2},
                {"name": "domestic_question", "confidence": 0.19}, {"name": "q_c2_reimbursement_amount", "confidence": 0.1}]
