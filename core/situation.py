@@ -145,6 +145,10 @@ _BILL_WORDS = {"bill", "bills", "invoice", "invoices", "facture", "factures"}
 # "these are just for retirees", "réservé aux retraités": a condition, not the asker's status.
 _ONLY_FOR = ("just for", "only for", "reserved for", "que pour les", "uniquement pour les", "reserve aux",
              "reservee aux", "reserves aux", "reservees aux", "que aux", "qu aux")
+# "patients frontaliers", "zones frontalières": "frontalier" as an adjective of place.
+_BORDER_NOUNS = {"patient", "patients", "patiente", "patientes", "habitants", "habitant", "populations", "population",
+                 "zone", "zones", "region", "regions", "communes", "villes", "hopitaux", "hopital", "departements",
+                 "territoires", "territoire", "cooperation", "espace", "bassin"}
 _BIG_AMOUNT = re.compile(
     r"(?:(?:€|£|\$|eur|chf)\s*(\d[\d\s.,']*)(k)?)|(?:(\d[\d\s.,']*)\s*(k)?\s*(?:€|£|\$|euros?|eur\b|livres?|pounds?|"
     r"chf|francs?|dollars?|zl|zloty))", re.I)
@@ -206,6 +210,7 @@ class _Reader:
         self.geo_marks: list = []
         self.last_cue = None
         self._abroad_home: Optional[list] = None
+        self._cue_stands: Dict[object, bool] = {}
 
     # ------------------------------------------------------------------ helpers
     def norm(self, i: int) -> str:
@@ -480,12 +485,15 @@ class _Reader:
         "établie en Suisse", not a part of "non-résidents"."""
         if cue.id not in _HOME_CUES:
             return True
-        if self.negated(cue) or self.inside(cue, ("CUE",)) is not None and self.inside(cue, ("CUE",)).id == "abroad_residents":
-            return False
-        if cue.id == "settled":
-            before = {self.norm(i) for i in range(max(0, cue.start - 3), cue.start)}
-            return not (before & _DRAWN_UP) and self.norm(cue.end) not in ("par", "by")
-        return True
+        if cue not in self._cue_stands:
+            stands = not self.negated(cue) and not any(
+                other.start <= cue.start and cue.end <= other.end for other in self.by_label.get("CUE", [])
+                if other.id == "abroad_residents")
+            if stands and cue.id == "settled":
+                before = {self.norm(i) for i in range(max(0, cue.start - 3), cue.start)}
+                stands = not (before & _DRAWN_UP) and self.norm(cue.end) not in ("par", "by")
+            self._cue_stands[cue] = stands
+        return self._cue_stands[cue]
 
     def lives_abroad_marks(self) -> list:
         """Where the message says someone lives outside France without naming the country: "retraités
@@ -578,8 +586,11 @@ class _Reader:
         return {m.id for m in self.by_label.get("STATUS", []) if not self.only_for(m)}
 
     def only_for(self, m) -> bool:
-        """"these are just for retirees", "réservé aux retraités": a condition, not the asker's status."""
+        """"these are just for retirees", "réservé aux retraités": a condition, not the asker's status;
+        "patients frontaliers", "zones frontalières": border patients or areas, not frontier workers."""
         before = " ".join(self.norm(i) for i in range(max(0, m.start - 4), m.start))
+        if m.id == "frontier_worker" and self.norm(m.start - 1) in _BORDER_NOUNS:
+            return True
         return before.endswith(_ONLY_FOR)
 
     def timing(self) -> Optional[str]:
@@ -629,7 +640,7 @@ class _Reader:
                 continue
             if before[-1:] in (["with"], ["avec"], ["chez"], ["visit"], ["visiting"], ["see"], ["voir"]) or before[-2:] in (
                     ["occuper", "de"], ["look", "after"], ["care", "for"], ["visite", "a"], ["staying", "at"],
-                    ["stay", "at"]):
+                    ["stay", "at"], ["visit", "to"], ["trip", "to"]):
                 continue  # "with my husband", "chez ma fille", "m'occuper de mon père": the asker's own case
             return True
         return False

@@ -171,3 +171,18 @@ def test_more_words_for_planned_or_during_a_stay(text, language, timing):
 def test_a_document_drawn_up_abroad_is_not_where_someone_lives():
     got = facts("Mon ordonnance a été établie en Suisse, la pharmacie peut-elle la délivrer ?", "fr")
     assert "residence_country" not in got and got["treatment_country"] == "CH"
+
+
+@pytest.mark.parametrize("text, language", [
+    ("I'm planning a visit to my son in Canada this winter; will my French insurance pay if I fall ill there?", "en"),
+    ("Je prépare une visite à ma fille au Canada cet hiver : ma carte Vitale me couvrira-t-elle là-bas ?", "fr"),
+])
+def test_visiting_family_abroad_is_the_askers_own_trip(text, language):
+    assert facts(text, language)["requester_role"] == "patient"
+
+
+def test_border_patients_are_not_frontier_workers():
+    # "frontalier" as an adjective of place: patients of the border area, not people working across it.
+    got = facts("Les patients frontaliers se font soigner en Belgique : la pharmacie française peut-elle "
+                "délivrer une ordonnance belge ?", "fr")
+    assert got.get("status") != "frontier_worker"
