@@ -127,12 +127,28 @@ _HOME_KINDS = {
 _NCP_LEADS = ("this is the", "here is the", "ecris du", "ecrivons du", "ecris de la part du", "travaille au",
               "travaille pour le", "work at the", "work for the", "work in the", "we are the", "nous sommes le",
               "writing from the", "on behalf of the", "au nom du")
-_CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "moving": ("residence", 3), "work": ("work", 2),
+_CUE_MEANING = {"insured": ("insured", 3), "residence": ("residence", 3), "settled": ("residence", 3),
+                "moving": ("residence", 3), "work": ("work", 2),
                 "treatment": ("treatment", 2), "travel": ("treatment", 2), "stay": ("treatment", 2),
                 "pension": ("pension", 2), "nationality": ("nationality", 3), "from": ("residence", 1),
                 "to_france": ("treatment", 3), "employer": ("employer", 2)}
 _STATUS_MEANING = {"tourist": ("treatment", 2), "student": ("treatment", 1), "resident": ("residence", 3),
-                   "frontier_worker": ("work", 2), "posted_worker": ("work", 1), "pensioner": ("residence", 2)}
+                   "frontier_worker": ("work", 1), "posted_worker": ("work", 1), "pensioner": ("residence", 2)}
+# "ne suis plus assuré en France", "no longer covered by the UK system": a fact denied is no fact.
+_NEGATIONS = {"not", "never", "longer", "nt", "pas", "plus", "jamais", "non"}
+_HOME_CUES = {"insured", "residence", "settled", "work"}
+# "une ordonnance établie en Suisse", "établi par un médecin": a document drawn up, not a person settled.
+_DRAWN_UP = {"ete", "ordonnance", "ordonnances", "prescription", "facture", "factures", "devis", "certificat",
+             "attestation", "document", "documents", "formulaire", "carte", "dossier", "courrier", "avoir"}
+# "send the bill to Ireland": the payer a bill goes to, not the place of care.
+_BILL_WORDS = {"bill", "bills", "invoice", "invoices", "facture", "factures"}
+# "these are just for retirees", "réservé aux retraités": a condition, not the asker's status.
+_ONLY_FOR = ("just for", "only for", "reserved for", "que pour les", "uniquement pour les", "reserve aux",
+             "reservee aux", "reserves aux", "reservees aux", "que aux", "qu aux")
+# "patients frontaliers", "zones frontalières": "frontalier" as an adjective of place.
+_BORDER_NOUNS = {"patient", "patients", "patiente", "patientes", "habitants", "habitant", "populations", "population",
+                 "zone", "zones", "region", "regions", "communes", "villes", "hopitaux", "hopital", "departements",
+                 "territoires", "territoire", "cooperation", "espace", "bassin"}
 _BIG_AMOUNT = re.compile(
     r"(?:(?:€|£|\$|eur|chf)\s*(\d[\d\s.,']*)(k)?)|(?:(\d[\d\s.,']*)\s*(k)?\s*(?:€|£|\$|euros?|eur\b|livres?|pounds?|"
     r"chf|francs?|dollars?|zl|zloty))", re.I)
@@ -146,6 +162,7 @@ class Reading:
     requester_country: Optional[str] = None  # the asker's own country, when the message states it
     distress: bool = False                   # distress words, or a bill above content's big_bill_amount
     explicit_direction: Optional[str] = None
+    lives_abroad: bool = False               # lives outside France, the country unnamed ("Français de l'étranger")
 
 
 @dataclass
@@ -192,6 +209,8 @@ class _Reader:
         self._country_roles: Optional[Dict[int, Optional[str]]] = None
         self.geo_marks: list = []
         self.last_cue = None
+        self._abroad_home: Optional[list] = None
+        self._cue_stands: Dict[object, bool] = {}
 
     # ------------------------------------------------------------------ helpers
     def norm(self, i: int) -> str:
@@ -326,6 +345,9 @@ class _Reader:
                 # A short follow-up naming one country without a cue ("and what about Belgium?") asks
                 # about the place of care; weakest of all, and never anyone's origin.
                 meaning = ("treatment", 0, None)
+            elif m.label == "COUNTRY" and iso == "FR" and self.lives_abroad_marks():
+                # Someone living abroad who names France asks about care in France ("refuser en France").
+                meaning = ("treatment", 1, None)
         if meaning is None:
             return
         fact, strength, person = meaning
@@ -424,6 +446,8 @@ class _Reader:
                     continue
                 if label == "CUE" and cue.id == "work" and self.is_past(cue):
                     continue  # "he has worked in the UK": a past job says nothing about today's cover
+                if label == "CUE" and not self.home_cue_stands(cue):
+                    continue
                 if best is None or cue.end > best.end or (cue.end == best.end and cue.start < best.start):
                     best = cue
         self.last_cue = best
@@ -439,11 +463,60 @@ class _Reader:
             fact, strength = _STATUS_MEANING[best.id]
             if best.id == "pensioner" and genitive:
                 fact = "pension"  # "une pension de la France"
+            if best.id == "frontier_worker" and genitive and m.start - best.end <= 2:
+                fact, strength = "residence", 2  # "les frontaliers de Moselle": where they live
         if fact == "residence" and best.label == "CUE" and best.id == "from" and not genitive:
             return None
+        if fact == "treatment" and self.norm(best.end - 1) in _BILL_WORDS and (
+                "to" in gap_words or gap_words[:2] in (["a", "l"], ["a", "la"])):
+            return ("payer", 0, None)  # "send the bill to Ireland": who pays, a question, no place of care
         if best.label == "CUE" and best.id == "moving":
             return ("moving", strength, self.person(best.start))
         return (fact, strength, self.person(best.start))
+
+    def negated(self, cue) -> bool:
+        """"je ne suis plus assuré", "I am no longer covered by", "I'm not insured in"."""
+        words = [self.norm(i) for i in range(max(0, cue.start - 3), cue.start)]
+        return bool(set(words) & {"not", "never", "nt", "longer"}) or (
+            bool(set(words) & {"ne", "n"}) and bool(set(words) & {"pas", "plus", "jamais"}))
+
+    def home_cue_stands(self, cue) -> bool:
+        """A home cue ("assuré", "vivent", "établis") that states a fact: not denied, not a document
+        "établie en Suisse", not a part of "non-résidents"."""
+        if cue.id not in _HOME_CUES:
+            return True
+        if cue not in self._cue_stands:
+            stands = not self.negated(cue) and not any(
+                other.start <= cue.start and cue.end <= other.end for other in self.by_label.get("CUE", [])
+                if other.id == "abroad_residents")
+            if stands and cue.id == "settled":
+                before = {self.norm(i) for i in range(max(0, cue.start - 3), cue.start)}
+                stands = not (before & _DRAWN_UP) and self.norm(cue.end) not in ("par", "by")
+            self._cue_stands[cue] = stands
+        return self._cue_stands[cue]
+
+    def lives_abroad_marks(self) -> list:
+        """Where the message says someone lives outside France without naming the country: "retraités
+        qui vivent à l'étranger", "Français établis hors de France", "pensioners living outside Europe",
+        "adhérents de la CFE" (the fund of the French living abroad). Returns the `abroad` cues they use."""
+        if self._abroad_home is not None:
+            return self._abroad_home
+        found: list = []
+        cues = self.by_label.get("CUE", [])
+        outside = [c for c in cues if c.id in ("abroad", "outside_eu")]
+        for cue in cues:
+            if cue.id in ("residence", "settled") and self.home_cue_stands(cue):
+                for place in outside:
+                    gap = [self.norm(i) for i in range(cue.end, place.start)]
+                    if place.sent == cue.sent and place.start >= cue.end and all(w in _GAP_WORDS for w in gap) \
+                            and len(gap) <= 2:
+                        found.append(place)
+            elif cue.id == "abroad_residents":
+                found.append(cue)
+        if any(m.id == "cfe" for m in self.by_label.get("SCHEME", [])):
+            found.append(None)
+        self._abroad_home = found
+        return found
 
     def is_past(self, cue) -> bool:
         token = self.doc[cue.start]
@@ -495,10 +568,14 @@ class _Reader:
     def owns_scheme(self, m) -> bool:
         """"ma CPAM", "assuré à la MSA", "j'ai la carte Vitale", "insured with the NHS"."""
         words = [self.norm(i) for i in range(max(0, m.start - _OWN_SCHEME_WINDOW), m.start)]
-        if set(words) & {"ma", "mon", "mes", "my", "notre", "our"}:
+        if set(words) & {"ma", "mon", "mes", "my", "notre", "our", "adherent", "adherente", "adherents",
+                         "adherentes", "member", "members", "membre", "membres"}:
             return True
         if words[-2:] in (["j", "ai"], ["i", "have"], ["j", "avais"], ["i", "had"]) or words[-3:-1] in (["j", "ai"], ["i", "have"]):
             return True
+        after = [self.norm(i) for i in range(m.end, min(len(self.doc), m.end + 2))]
+        if after in (["covers", "me"], ["covers", "us"], ["me", "couvre"], ["nous", "couvre"]):
+            return True  # "a GHIC covers us for emergencies"
         return any(c.id == "insured" and 0 <= m.start - c.end <= _OWN_SCHEME_WINDOW
                    for c in self.by_label.get("CUE", []))
 
@@ -506,7 +583,15 @@ class _Reader:
         return {m.id for m in self.by_label.get("FORM", [])}
 
     def statuses(self) -> set:
-        return {m.id for m in self.by_label.get("STATUS", [])}
+        return {m.id for m in self.by_label.get("STATUS", []) if not self.only_for(m)}
+
+    def only_for(self, m) -> bool:
+        """"these are just for retirees", "réservé aux retraités": a condition, not the asker's status;
+        "patients frontaliers", "zones frontalières": border patients or areas, not frontier workers."""
+        before = " ".join(self.norm(i) for i in range(max(0, m.start - 4), m.start))
+        if m.id == "frontier_worker" and self.norm(m.start - 1) in _BORDER_NOUNS:
+            return True
+        return before.endswith(_ONLY_FOR)
 
     def timing(self) -> Optional[str]:
         planned = [m for m in self.by_label.get("TIMING", []) if m.id == "planned"]
@@ -553,6 +638,10 @@ class _Reader:
             before = [self.norm(i) for i in range(max(0, m.start - 2), m.start)]
             if after[:2] in (["and", "i"], ["et", "moi"]) or before[-2:] in (["moi", "et"], ["me", "and"], ["i", "and"]):
                 continue
+            if before[-1:] in (["with"], ["avec"], ["chez"], ["visit"], ["visiting"], ["see"], ["voir"]) or before[-2:] in (
+                    ["occuper", "de"], ["look", "after"], ["care", "for"], ["visite", "a"], ["staying", "at"],
+                    ["stay", "at"], ["visit", "to"], ["trip", "to"]):
+                continue  # "with my husband", "chez ma fille", "m'occuper de mon père": the asker's own case
             return True
         return False
 
@@ -578,13 +667,22 @@ class _Reader:
     def status(self, timing: Optional[str]) -> Optional[str]:
         statuses, forms = self.statuses(), self.forms()
         work, residence = self.value("work"), self.value("residence", 2)
-        if "frontier_worker" in statuses or (work and residence and work != residence and "posted_worker" not in statuses):
+        # "retraités établis en Belgique … les dispositions pour les frontaliers": a retired person
+        # who names frontier workers is a pensioner (a retired frontier worker too: the pension now).
+        retired = "pensioner" in statuses and not any(
+            c.id == "work" and not self.is_past(c) and self.home_cue_stands(c) for c in self.by_label.get("CUE", []))
+        if not retired and ("frontier_worker" in statuses or (work and residence and work != residence
+                                                              and "posted_worker" not in statuses)):
             return "frontier_worker"
         if "posted_worker" in statuses or "A1" in forms:
             return "posted_worker"
-        if "E121" in forms or ("pensioner" in statuses and (forms & {"S1", "E106"} or residence or "resident" in statuses
-                                                            or self.value("pension"))):
+        living = residence or "resident" in statuses or self.lives_abroad_marks()
+        if "E121" in forms or ("pensioner" in statuses and (forms & {"S1", "E106"} or living or self.value("pension"))):
+            if not forms & {"S1", "E106", "E121"} and self.pension_from_outside_europe():
+                return "resident"  # a US retiree in France has no S1: someone living there
             return "pensioner_s1"
+        if self.holds_an_s1() and (living or self.value("residence", 1)) and "student" not in statuses:
+            return "pensioner_s1"  # "moving to France with my S1": the S1 of someone living in one State, insured in another
         if "student" in statuses:
             return "student"
         if "tourist" in statuses and timing != "planned":
@@ -592,6 +690,24 @@ class _Reader:
         if "resident" in statuses or self.value("residence", 3):
             return "resident"
         return None
+
+    def holds_an_s1(self) -> bool:
+        """"with my S1", "I have an S1", "via form S1" — not "they told me I need an S1"."""
+        for m in self.by_label.get("FORM", []):
+            if m.id in ("S1", "E106"):
+                before = {self.norm(i) for i in range(max(0, m.start - 3), m.start)}
+                if before & {"my", "mon", "ma", "with", "avec", "have", "ai", "via", "holder", "titulaire", "our",
+                             "notre", "nos"} and not before & {"need", "needed", "pour", "for", "eligible"}:
+                    return True
+        return False
+
+    def pension_from_outside_europe(self) -> bool:
+        """The only country said to pay or insure the retired person is outside the EU/EEA, UK and CH
+        ("we are Americans, my husband is retired"): no S1 can come from it."""
+        stated = [f.value for fact in ("pension", "insured") for f in self.facts.get(fact, [])]
+        if not stated:
+            stated = [f.value for f in self.facts.get("nationality", []) if f.strength >= 2]
+        return bool(stated) and all(insurance_group(iso) == "THIRD" for iso in stated)
 
     def insured(self, status: Optional[str]) -> None:
         # What the status says about who insures (situations.md §4): a frontier worker is insured
@@ -601,7 +717,12 @@ class _Reader:
                    "tourist": "home", "student": "home"}.get(status or "")
         for fact in (["pension"] if derived == "pension" else []) + ([derived] if derived and derived != "pension" else []):
             for found in self.facts.get(fact, []):
-                self.add("insured", found.value, 2 if fact != "home" else 1, found.start, found.person)
+                # A frontier worker is insured where they work, whatever fund of the other State they
+                # name ("la caisse française décompte avec la caisse allemande"); an explicit
+                # "assuré en …" still wins (unemployment, telework).
+                strength = 3 if fact == "work" and found.strength >= 2 and not self.stated_insured_cue() else (
+                    2 if fact != "home" else 1)
+                self.add("insured", found.value, strength, found.start, found.person)
         if status == "tourist" and not self.facts.get("insured") and not self.facts.get("residence"):
             # "We are German, with a holiday home in the Dordogne": visitors are insured at home.
             for found in self.facts.get("nationality", []):
@@ -611,6 +732,23 @@ class _Reader:
                     self.add("residence", found.value, 1, found.start, found.person, inferred=True)
         if "S3125" in self.forms():
             self.add("insured", "FR", 1, 0, None)
+        if status == "tourist" and not self.facts.get("residence"):
+            # A visitor lives where they are insured ("Serai-je couverte par l'Assurance maladie en
+            # Espagne ?"): for the answer only, never the bilan's origin.
+            found = self.concerned("insured", None, 2)
+            if found:
+                self.add("residence", found.value, 1, found.start, found.person, inferred=True)
+
+    def names_a_french_fund(self) -> bool:
+        """"rendre leur carte Vitale", "la CPAM": the French scheme, which pays for care in France
+        (the CFE, the fund of the French living abroad, does not say where the care is)."""
+        return any(self.schemes.get(m.id, {}).get("country") == "FR" and m.id != "cfe"
+                   for m in self.by_label.get("SCHEME", []))
+
+    def stated_insured_cue(self) -> bool:
+        # "assurée en Suède", "covered by": a statement; "doivent s'affilier à": an obligation, no statement
+        return any(c.id == "insured" and self.home_cue_stands(c) and not self.norm(c.end - 1).endswith("er")
+                   and self.norm(c.start) != "affiliation" for c in self.by_label.get("CUE", []))
 
     def distress(self) -> bool:
         if self.by_label.get("DISTRESS"):
@@ -629,12 +767,21 @@ class _Reader:
                 return True
         return False
 
-    def explicit_direction(self) -> Optional[str]:
-        cues = {m.id for m in self.by_label.get("CUE", [])}
+    def explicit_direction(self, situation: Situation) -> Optional[str]:
+        """The direction the words give when the facts do not (core/situation.derive_direction first)."""
+        home_abroad = self.lives_abroad_marks()
+        cues = {m.id for m in self.by_label.get("CUE", []) if m not in home_abroad}
         if "to_france" in cues:
             return "to_france"
-        if "abroad" in cues:
-            return "abroad"
+        if home_abroad and (situation.treatment_country == "FR" or (
+                not situation.treatment_country and self.names_a_french_fund())):
+            return "to_france"  # living outside France, asking about care in France (or the carte Vitale)
+        foreign_cover = situation.insured_country not in (None, "FR")
+        if "abroad" in cues and not foreign_cover:
+            return "abroad"  # "abroad" seen from France; from a foreign insurer's side it may be France
+        if (foreign_cover and situation.residence_country == "FR" and not situation.treatment_country
+                and situation.status != "tourist"):
+            return "to_france"  # living in France, insured elsewhere (an S1, a Medicare policy)
         return None
 
     def read(self) -> Reading:
@@ -664,10 +811,11 @@ class _Reader:
             care_type=self.care_type(),
             status=status,
         )
-        explicit = self.explicit_direction()
-        situation = replace(situation, direction=derive_direction(situation) or explicit)
+        explicit = self.explicit_direction(situation)
+        lives_abroad = bool(self.lives_abroad_marks()) and not situation.residence_country
+        situation = replace(situation, direction=derived_direction(situation, lives_abroad) or explicit)
         return Reading(situation=situation, role=role, requester_country=self.requester_country(role),
-                       distress=self.distress(), explicit_direction=explicit)
+                       distress=self.distress(), explicit_direction=explicit, lives_abroad=lives_abroad)
 
     def requester_country(self, role: Optional[str]) -> Optional[str]:
         """The asker's own country for the bilan: where insured, else where living; for a
@@ -710,6 +858,13 @@ def derive_direction(situation: Situation) -> Optional[str]:
     return None
 
 
+def derived_direction(situation: Situation, lives_abroad: bool) -> Optional[str]:
+    """derive_direction, knowing that the person lives outside France even when the country is not
+    named: care in France for a French-insured person living abroad is not domestic."""
+    direction = derive_direction(situation)
+    return "to_france" if direction == "domestic" and lives_abroad else direction
+
+
 def read_message(text: str, language: Optional[str], asked_fact: Optional[str] = None) -> Reading:
     """Everything one message states (no memory of the conversation)."""
     if not (text or "").strip() or (text or "").startswith("/"):
@@ -730,5 +885,6 @@ def read_situation(text: str, language: Optional[str], previous: Optional[Situat
 def merge(previous: Optional[Situation], reading: Reading) -> Situation:
     """The newer message's facts over what the conversation knew; the direction follows the merged facts."""
     merged = (previous or Situation()).merged_with(reading.situation)
-    direction = derive_direction(merged) or reading.explicit_direction or (previous.direction if previous else None)
+    direction = (derived_direction(merged, reading.lives_abroad and not merged.residence_country)
+                 or reading.explicit_direction or (previous.direction if previous else None))
     return replace(merged, direction=direction)
