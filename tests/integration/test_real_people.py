@@ -178,3 +178,19 @@ def test_the_askers_situation_is_in_the_slots_and_follows_the_conversation(desk)
     desk.send(sender, "And what if I have it done in Belgium instead?", "en")
     state = slots(desk, sender)
     assert state["insured_country"] == "GB" and state["treatment_country"] == "BE"
+
+
+@pytest.mark.parametrize("language, question, reply, general_rule", [
+    ("fr", "Qui peut bénéficier des soins de santé transfrontaliers ?", "non", "Sans savoir où vous êtes assuré"),
+    ("en", "Who is covered by the cross-border healthcare directive?", "no", "Without knowing where you are insured"),
+])
+def test_no_insurer_in_reply_to_where_are_you_insured_still_gets_the_answer_and_an_adviser(
+        desk, language, question, reply, general_rule):
+    """A "no" / "I don't know" to the one clarifying question is not a dead end ("anything else?")."""
+    sender = new_sender()
+    first = desk.send(sender, question, language)
+    assert any("insured_country" in p for p in payloads(first)), "A2 depends on the insurer: it is asked first"
+    replies = desk.send(sender, reply, language)
+    assert general_rule in texts(replies)
+    assert "/request_human" in " ".join(payloads(replies)) or "/affirm" in " ".join(payloads(replies))
+    assert slots(desk, sender)["last_question_code"] == "A2"
