@@ -21,6 +21,9 @@
   is about countries the coordination regulation does not reach. A question the classifier
   put there that names only countries it does reach (EU/EEA, Switzerland, the UK — France
   aside) is the S1 question, A15: a French pensioner in Spain is not "outside Europe".
+* A prescription asked by someone living abroad: when a residence type comes first and a
+  prescription type second, and the message speaks of a prescription, pharmacy or medicines,
+  the prescription type answers (where the person lives is the setting, not the question).
 * Residence types are siblings (A15 S1, A18 joining by residence, A19 living outside
   France): when the classifier's two best guesses are two of them, the message is a
   residence question and the best one answers it; their confidences add up, so that a
@@ -28,6 +31,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -49,6 +53,8 @@ NON_EU_PRESCRIPTIONS = "q_a17_prescription_outside_eu"
 RESIDENCE_S1 = "q_a15_residence_s1"
 LIVING_OUTSIDE_EUROPE = "q_a19_living_outside_france_cfe"
 RESIDENCE_TYPES = (RESIDENCE_S1, "q_a18_join_french_system_puma", LIVING_OUTSIDE_EUROPE)
+PRESCRIPTION_TYPES = (EU_PRESCRIPTIONS, NON_EU_PRESCRIPTIONS)
+_PRESCRIPTION_WORDS = re.compile(r"ordonnance|prescri|pharmac|médicament|medicament|medicine|chemist", re.I)
 
 
 def prescription_intent(text: str) -> Optional[str]:
@@ -126,6 +132,11 @@ class IntentRules(GraphComponent):
             best_two = [r.get("name") for r in ranking[:2]]
             if len(best_two) == 2 and all(name in RESIDENCE_TYPES for name in best_two):
                 _merge_into(message, best_two[0], best_two, sum(hesitation[name] for name in best_two))
+                intent = message.get(INTENT)
+            if (intent.get("name") in RESIDENCE_TYPES and len(best_two) == 2 and best_two[1] in PRESCRIPTION_TYPES
+                    and _PRESCRIPTION_WORDS.search(text)):
+                # Where the person lives is the setting; the prescription is what is asked.
+                _merge_into(message, best_two[1], best_two, sum(hesitation[name] for name in best_two))
                 intent = message.get(INTENT)
             if intent.get("name") == LIVING_OUTSIDE_EUROPE and names_only_regulation_countries(text):
                 # The two types hesitated over the same person: their confidences add up.

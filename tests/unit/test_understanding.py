@@ -337,6 +337,18 @@ def test_a_near_tie_with_domestic_is_no_tie_when_the_message_names_a_foreign_cou
     assert [r["name"] for r in message.get("intent_ranking")] == ["q_c7_dental_ivf_treatments", "ask_medical_advice"]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Expatriés au Sénégal, nos pharmaciens en France refusent l'ordonnance de notre médecin : en ont-ils le droit ?",
+     "q_a17_prescription_outside_eu"),
+    ("We live abroad and come back to France every summer: can we join the French system?",
+     "q_a19_living_outside_france_cfe"),
+])
+def test_a_prescription_asked_by_someone_living_abroad_is_a_prescription_question(text, expected):
+    ranking = [{"name": "q_a19_living_outside_france_cfe", "confidence": 0.5},
+               {"name": "q_a17_prescription_outside_eu", "confidence": 0.24}, {"name": "q_a7_prescriptions", "confidence": 0.1}]
+    assert ruled(text, "q_a19_living_outside_france_cfe", ranking)["name"] == expected
+
+
 def test_a_french_insured_persons_bill_in_france_is_domestic_when_the_classifier_hesitates():
     ranking = [{"name": "q_c11_bill_in_france_insured_elsewhere", "confidence": 0.2},
                {"name": "domestic_question", "confidence": 0.19}, {"name": "q_c2_reimbursement_amount", "confidence": 0.1}]
